@@ -1,0 +1,5 @@
+import sys
+
+from vmb.cli import main
+
+sys.exit(main())

@@ -1,0 +1,306 @@
+"""The ``vmb`` command: a thin shell over :mod:`vmb.pipeline` and the stages.
+
+Every error the user can cause is one line on stderr and a non-zero exit (1); usage errors
+exit 2 (argparse). Progress goes to stderr on a terminal only; ``--json`` prints one JSON
+document on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import vmb
+from vmb import VmbError
+from vmb.types import Attributes
+from vmb.vocab import (
+    GENRES,
+    INSTRUMENTS,
+    METERS,
+    MOODS,
+    TEMPO_CLASSES,
+    VocabError,
+    normalize_genre,
+    normalize_instrument,
+    normalize_mood,
+    parse_key,
+    parse_tempo,
+)
+
+EXAMPLES_GENERATE = """examples:
+  vmb generate --text "calm piano for a rainy night" -o rain.wav
+  vmb generate --text "a road trip" --genre rock --tempo 128 --duration 45 -o trip.flac
+  vmb generate --image photo.jpg --mood dreamy --instrument harp --instrument strings -o photo.wav
+  vmb generate --video clip.mp4 -o scored.mp4          (music fitted to the cuts, muxed)
+  vmb generate --text "jazz for a cafe" --key "Bb major" --seed 7 --json -o cafe.wav
+"""
+
+EXAMPLES_DESCRIBE = """examples:
+  vmb describe --text "a lonely walk through snowy woods"
+  vmb describe --image photo.jpg --plot analysis.png
+  vmb describe --video clip.mp4 --json
+"""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Progress:
+    """A spinner with the current stage on a terminal; silent when piped."""
+
+    def __init__(self, enabled: bool):
+        self.status = None
+        if enabled and sys.stderr.isatty():
+            from rich.console import Console
+
+            self.status = Console(stderr=True).status("starting")
+            self.status.start()
+
+    def __call__(self, stage: str) -> None:
+        if self.status is not None:
+            self.status.update(f"[bold]{stage}[/bold] …")
+
+    def stop(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+
+
+def user_attributes(args: argparse.Namespace) -> Attributes:
+    """The attributes given explicitly on the command line, validated against the vocabulary."""
+    attrs = Attributes()
+    attrs.genres = [normalize_genre(g) for g in args.genre or []]
+    attrs.moods = [normalize_mood(m) for m in args.mood or []]
+    attrs.instruments = list(dict.fromkeys(normalize_instrument(i) for i in args.instrument or []))
+    attrs.excluded_instruments = list(dict.fromkeys(normalize_instrument(i) for i in args.without or []))
+    clash = set(attrs.instruments) & set(attrs.excluded_instruments)
+    if clash:
+        raise VmbError(f"instrument {sorted(clash)[0]!r} is both requested and excluded")
+    if args.tempo is not None:
+        attrs.tempo_bpm, attrs.tempo_class = parse_tempo(args.tempo)
+    if args.key is not None:
+        attrs.key, attrs.mode = parse_key(args.key)
+    if args.meter is not None:
+        if args.meter not in METERS:
+            raise VmbError(f"meter {args.meter!r} is not supported; use one of {', '.join(METERS)}")
+        attrs.meter = args.meter
+    if args.duration is not None:
+        attrs.duration_s = args.duration
+    return attrs
+
+
+def _print_result(result, out: Path) -> None:
+    d = result.description
+    a = result.attributes
+    print(f"description: {d.sentence}", file=sys.stderr)
+    for line in d.reasoning:
+        print(f"  {line}", file=sys.stderr)
+    print(
+        f"music: {a.tempo_bpm:g} BPM ({a.tempo_class}), {a.key} {a.mode}, {a.meter}, "
+        f"{', '.join(a.genres) or 'no genre'}; moods {', '.join(a.moods) or '-'}; "
+        f"instruments {', '.join(sorted({t.instrument or t.name for t in result.score.tracks}))}",
+        file=sys.stderr,
+    )
+    for ref in result.retrieval.targeted[:1] + result.retrieval.broad[:1]:
+        print(
+            f"reference ({ref.track}): {ref.entry.title or ref.entry.id} [{ref.entry.source}] "
+            f"score {ref.score:.2f}, matched {', '.join(ref.matched) or '-'}",
+            file=sys.stderr,
+        )
+    for kind, path in result.render.files.items():
+        print(f"wrote {kind}: {path}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from vmb import pipeline
+
+    inputs = [x for x in (args.text, args.image, args.video) if x is not None]
+    if len(inputs) != 1:
+        raise VmbError("give exactly one of --text, --image or --video")
+    user = user_attributes(args)
+    duration = args.duration
+    if args.video is None:
+        out = pipeline.check_output_path(args.output)
+        if duration is not None:
+            pipeline.check_duration(duration)
+    else:
+        out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
+    progress = _Progress(not args.json)
+    try:
+        if args.text is not None:
+            result = pipeline.generate_from_text(
+                args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont, progress=progress
+            )
+        elif args.image is not None:
+            result = pipeline.generate_from_image(
+                args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont, progress=progress
+            )
+        else:
+            result = pipeline.generate_from_video(
+                args.video,
+                user=user,
+                seed=args.seed,
+                soundfont=args.soundfont,
+                markers_s=args.marker or [],
+                keep_audio=args.keep_audio,
+                progress=progress,
+            )
+        progress("write")
+        if args.video is None:
+            pipeline.write_outputs(result, out, midi=not args.no_midi, plot=bool(args.plot))
+        else:
+            pipeline.write_video_outputs(result, out, midi=not args.no_midi, plot=bool(args.plot))
+    finally:
+        progress.stop()
+    if args.json:
+        print(json.dumps(result.sidecar() | {"files": result.render.files}, indent=2, ensure_ascii=False))
+    else:
+        _print_result(result, out)
+    return 0
+
+
+def cmd_describe(args: argparse.Namespace) -> int:
+    import vmb.describe as describe
+
+    inputs = [x for x in (args.text, args.image, args.video) if x is not None]
+    if len(inputs) != 1:
+        raise VmbError("give exactly one of --text, --image or --video")
+    if args.text is not None:
+        description = describe.describe_text(args.text, seed=args.seed)
+        features = None
+    elif args.image is not None:
+        features = describe.analyze_image(args.image)
+        description = describe.describe_image(args.image, seed=args.seed)
+    else:
+        from vmb import pipeline
+
+        description, features = pipeline.describe_video_file(args.video, seed=args.seed)
+    if args.plot:
+        if features is None:
+            raise VmbError("--plot needs --image or --video (a text has no visual analysis)")
+        describe.plot_analysis(features, args.plot)
+    if args.json:
+        print(description.to_json())
+    else:
+        print(description.sentence)
+        for line in description.reasoning:
+            print(f"  {line}")
+        a = description.attributes
+        print(f"  attributes: {', '.join(f'{k}={getattr(a, k)}' for k in a.set_fields())}")
+        if args.plot:
+            print(f"wrote plot: {args.plot}", file=sys.stderr)
+    return 0
+
+
+def cmd_vocab(args: argparse.Namespace) -> int:
+    table = {
+        "genres": sorted(GENRES),
+        "moods": sorted(MOODS),
+        "instruments": {name: spec.program for name, spec in sorted(INSTRUMENTS.items())},
+        "tempo_classes": {k: [v[0], v[1]] for k, v in TEMPO_CLASSES.items()},
+        "meters": list(METERS),
+    }
+    if args.json:
+        print(json.dumps(table, indent=2))
+    else:
+        print("genres:      " + ", ".join(table["genres"]))
+        print("moods:       " + ", ".join(table["moods"]))
+        print("instruments: " + ", ".join(table["instruments"]))
+        print("tempo:       " + ", ".join(f"{k} ({lo:g}-{hi:g} BPM)" for k, (lo, hi) in table["tempo_classes"].items()))
+        print("meters:      " + ", ".join(table["meters"]))
+        print("keys:        any tonic with major or minor, e.g. 'D minor', 'F# major', 'Bbm'")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _add_attribute_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("steering (override what the description suggests)")
+    g.add_argument("--genre", action="append", metavar="G", help="genre, e.g. jazz, rock, cinematic (repeatable)")
+    g.add_argument("--mood", action="append", metavar="M", help="mood, e.g. calm, epic, dark (repeatable)")
+    g.add_argument("--instrument", action="append", metavar="I", help="instrument to feature (repeatable)")
+    g.add_argument("--without", action="append", metavar="I", help="instrument to leave out, e.g. drums (repeatable)")
+    g.add_argument("--tempo", metavar="BPM|slow|medium|fast", help="tempo in BPM (40-240) or a tempo class")
+    g.add_argument("--key", metavar="KEY", help="key, e.g. 'D minor', 'F# major', 'Bbm'")
+    g.add_argument("--meter", metavar="M", help=f"meter: {', '.join(METERS)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vmb",
+        description="New music for a video, an image or a text, offline (the VMB method: a text "
+        "bridge describes the music, a music bridge retrieves references, a generator writes it).",
+        epilog="run `vmb COMMAND --help` for each command's options and examples",
+    )
+    parser.add_argument("--version", action="version", version=f"vmb {vmb.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser(
+        "generate",
+        help="write music for a text, an image or a video",
+        epilog=EXAMPLES_GENERATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    src = p.add_argument_group("input (exactly one)")
+    src.add_argument("--text", metavar="T", help="a prompt, a scene description or a poem")
+    src.add_argument("--image", metavar="FILE", help="an image (JPEG, PNG, ...)")
+    src.add_argument("--video", metavar="FILE", help="a video; the music fits its length and cuts")
+    _add_attribute_options(p)
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="length (default 30 s; a video's own length)")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .wav or .flac (.mp4 for --video)")
+    p.add_argument("--soundfont", metavar="SF2", help="General MIDI SoundFont (default: $VMB_SOUNDFONT or the system one)")
+    p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")
+    p.add_argument("--plot", action="store_true", help="also save a piano-roll PNG beside the audio")
+    p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    vid = p.add_argument_group("video options")
+    vid.add_argument("--marker", type=float, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
+    vid.add_argument("--keep-audio", action="store_true", help="keep the video's own sound and duck the music under it")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser(
+        "describe",
+        help="describe the music that fits a text, an image or a video (the text bridge)",
+        epilog=EXAMPLES_DESCRIBE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--text", metavar="T")
+    p.add_argument("--image", metavar="FILE")
+    p.add_argument("--video", metavar="FILE")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--plot", metavar="PNG", help="save the visual analysis as a PNG")
+    p.add_argument("--json", action="store_true", help="print the description as JSON")
+    p.set_defaults(func=cmd_describe)
+
+    p = sub.add_parser("vocab", help="list the genres, moods, instruments, tempo classes and meters")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_vocab)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    # Show vmb's own warnings (e.g. "no SoundFont, using the built-in synthesizer"), not
+    # third-party deprecation noise.
+    warnings.simplefilter("ignore")
+    warnings.filterwarnings("default", module=r"vmb(\.|$)")
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"vmb: warning: {msg}\n"
+    try:
+        return args.func(args)
+    except (VmbError, VocabError) as exc:
+        print(f"vmb: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("vmb: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

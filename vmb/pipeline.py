@@ -1,0 +1,437 @@
+"""The VMB chain: input -> text bridge -> music bridge -> music -> files.
+
+One function per task (``generate_from_text``, ``generate_from_image``, ``generate_from_video``);
+each returns a :class:`GenerationResult`. This is the only module (with the CLI) that combines
+stages; the stages themselves know nothing of each other.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import vmb
+from vmb import VmbError
+from vmb.types import (
+    SCHEMA_VERSION,
+    Attributes,
+    MusicDescription,
+    Reference,
+    RenderResult,
+    Retrieval,
+    Score,
+    TempoChange,
+)
+from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
+
+MIN_DURATION_S = 3.0
+MAX_DURATION_S = 20 * 60.0
+DEFAULT_DURATION_S = 30.0
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class GenerationResult:
+    """Everything one generation did: the two bridges, the score, the files and timings."""
+
+    description: MusicDescription
+    attributes: Attributes  # what the music was made to (description + user overrides, resolved)
+    retrieval: Retrieval
+    score: Score
+    render: RenderResult
+    seed: int
+    generator: str
+    timings_s: dict[str, float] = field(default_factory=dict)
+    audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
+    video: dict | None = None  # for video input: path, VideoTiming, beat plan, keep_audio
+
+    def sidecar(self) -> dict:
+        """The JSON written next to the audio: enough to explain and reproduce the result."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "vmb_version": vmb.__version__,
+            "generator": self.generator,
+            "checkpoint": None,  # the baseline has no checkpoint
+            "seed": self.seed,
+            "description": self.description.to_dict(),
+            "attributes": self.attributes.to_dict(),
+            "references": [_reference_summary(r) for r in self.retrieval.targeted + self.retrieval.broad],
+            "render": self.render.to_dict(),
+            "tempo_map": [t.to_dict() for t in self.score.tempo_map],
+            "key": f"{self.score.key} {self.score.mode}",
+            "meter": self.score.meter,
+            "sections": [s.to_dict() for s in self.score.sections],
+            "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
+        }
+
+
+def _reference_summary(ref: Reference) -> dict:
+    e = ref.entry
+    return {
+        "track": ref.track,
+        "id": e.id,
+        "title": e.title,
+        "source": e.source,
+        "score": round(float(ref.score), 4),
+        "matched": ref.matched,
+        "key": f"{e.key} {e.mode}",
+        "meter": e.meter,
+        "description": e.description,
+    }
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> Path:
+    """Fail early (before any work) on an output path we could not write."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise VmbError(f"output {str(out)!r}: use one of {', '.join(suffixes)}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} is not writable")
+    if out.is_dir():
+        raise VmbError(f"output {str(out)!r} is a folder")
+    return out
+
+
+def check_duration(duration_s: float) -> float:
+    if not np.isfinite(duration_s) or not (MIN_DURATION_S <= duration_s <= MAX_DURATION_S):
+        raise VmbError(
+            f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to "
+            f"{MAX_DURATION_S / 60:g} min"
+        )
+    return float(duration_s)
+
+
+# --------------------------------------------------------------------------- resolving attributes
+
+
+def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
+    """Fill in what the generator needs and the user left open: tempo, mode, energy, duration."""
+    out = dataclasses.replace(attrs)
+    out.duration_s = duration_s
+    if out.tempo_bpm is None:
+        if out.tempo_class is not None:
+            low, high, default = TEMPO_CLASSES[out.tempo_class]
+            bpm = default
+            if out.genres:  # inside the class, lean to the genre's usual range
+                g_low, g_high = GENRES[out.genres[0]][0]
+                lo, hi = max(low, g_low), min(high - 1, g_high)
+                if lo <= hi:
+                    bpm = (lo + hi) / 2
+            out.tempo_bpm = float(round(bpm))
+        elif out.genres:
+            g_low, g_high = GENRES[out.genres[0]][0]
+            out.tempo_bpm = float(round((g_low + g_high) / 2))
+        else:
+            out.tempo_bpm = TEMPO_CLASSES["medium"][2]
+    out.tempo_class = tempo_class_of(out.tempo_bpm)
+    if out.mode is None:
+        out.mode = "minor" if (out.valence is not None and out.valence < -0.1) else "major"
+    if out.energy is None:
+        arousal = out.arousal if out.arousal is not None else 0.0
+        out.energy = float(np.clip(0.5 + 0.4 * arousal, 0.1, 0.95))
+    if out.meter is not None and out.meter not in METERS:
+        raise VmbError(f"meter {out.meter!r} is not supported; use one of {', '.join(METERS)}")
+    return out
+
+
+# --------------------------------------------------------------------------- the chain
+
+
+class _Timer:
+    def __init__(self, progress: Progress | None):
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+
+    def stage(self, name: str):
+        timer = self
+
+        class _Stage:
+            def __enter__(self):
+                if timer.progress:
+                    timer.progress(name)
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.timings[name] = time.perf_counter() - self.t0
+
+        return _Stage()
+
+
+def compose_and_render(
+    description: MusicDescription,
+    user: Attributes,
+    *,
+    duration_s: float,
+    seed: int = 0,
+    tempo_map: list[TempoChange] | None = None,
+    sections=None,
+    length_beats: float | None = None,
+    soundfont: str | None = None,
+    exclude_references: set[str] = frozenset(),
+    progress: Progress | None = None,
+    timer: _Timer | None = None,
+) -> GenerationResult:
+    """Text bridge -> music bridge -> baseline composition -> arrangement -> mastered audio."""
+    from vmb.describe import apply_user_attributes
+    from vmb.embed import encode_texts
+    from vmb.generate.baseline import compose_lead_sheet
+    from vmb.render import arrange, master, synthesize
+    from vmb.retrieve import select_tunes
+
+    timer = timer or _Timer(progress)
+    if user.set_fields():
+        description = apply_user_attributes(description, user, seed=seed)
+    attrs = resolve_attributes(description.attributes, duration_s=duration_s)
+
+    with timer.stage("retrieve"):
+        query = encode_texts([description.sentence])[0]
+        retrieval = select_tunes(attrs, query_embedding=query, k=5, exclude=set(exclude_references), seed=seed)
+        if not retrieval.targeted:
+            raise VmbError("no reference tune fits the request (mode/meter); relax --key or --meter")
+        reference = retrieval.targeted[0]
+        lead_ref = reference.entry.lead_sheet
+        meter = attrs.meter or lead_ref.meter
+
+    with timer.stage("compose"):
+        if tempo_map is None:
+            tempo_map = [TempoChange(0.0, float(attrs.tempo_bpm))]
+            length_beats = duration_s * attrs.tempo_bpm / 60.0
+        lead = compose_lead_sheet(
+            lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
+        )
+        attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
+        score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
+
+    with timer.stage("render"):
+        audio, synth_name = synthesize(score, soundfont=soundfont)
+        audio, measured = master(audio, 44100)
+
+    render = RenderResult(
+        sample_rate=44100,
+        channels=audio.shape[1],
+        duration_s=audio.shape[0] / 44100,
+        loudness_lufs=measured.get("loudness_lufs"),
+        peak_dbfs=measured.get("peak_dbfs"),
+        synth=synth_name,
+    )
+    return GenerationResult(
+        description=description,
+        attributes=attrs,
+        retrieval=retrieval,
+        score=score,
+        render=render,
+        seed=seed,
+        generator="baseline",
+        timings_s=timer.timings,
+        audio=audio,
+    )
+
+
+def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, sidecar: bool = True, plot: bool = False) -> None:
+    """Write the audio, the MIDI and the JSON sidecar beside it, all or nothing."""
+    from vmb.render import write_audio, write_json, write_midi
+
+    files = {out_path.suffix.lower().lstrip("."): str(out_path)}
+    if midi:
+        files["midi"] = str(out_path.with_suffix(".mid"))
+    if sidecar:
+        files["json"] = str(out_path.with_suffix(".json"))
+    if plot:
+        files["plot"] = str(out_path.with_suffix(".png"))
+    result.render.files = files
+    written: list[str] = []
+    try:
+        write_audio(out_path, result.audio, result.render.sample_rate)
+        written.append(str(out_path))
+        if midi:
+            write_midi(files["midi"], result.score)
+            written.append(files["midi"])
+        if plot:
+            from vmb.render import plot_score
+
+            plot_score(result.score, files["plot"])
+            written.append(files["plot"])
+        if sidecar:
+            write_json(files["json"], result.sidecar())
+            written.append(files["json"])
+    except BaseException:
+        # All or nothing: a failure after the audio was written leaves no orphans.
+        for path in written:
+            Path(path).unlink(missing_ok=True)
+        raise
+
+
+def generate_from_text(
+    text: str,
+    *,
+    user: Attributes | None = None,
+    duration_s: float | None = None,
+    seed: int = 0,
+    soundfont: str | None = None,
+    progress: Progress | None = None,
+) -> GenerationResult:
+    """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk."""
+    from vmb.describe import describe_text
+
+    user = user or Attributes()
+    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
+    timer = _Timer(progress)
+    with timer.stage("describe"):
+        description = describe_text(text, seed=seed)
+    return compose_and_render(
+        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, progress=progress, timer=timer
+    )
+
+
+def generate_from_image(
+    image: str | os.PathLike,
+    *,
+    user: Attributes | None = None,
+    duration_s: float | None = None,
+    seed: int = 0,
+    soundfont: str | None = None,
+    progress: Progress | None = None,
+) -> GenerationResult:
+    """An image (+ explicit user attributes) -> music. Nothing is written to disk."""
+    from vmb.describe import describe_image
+
+    user = user or Attributes()
+    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
+    timer = _Timer(progress)
+    with timer.stage("describe"):
+        description = describe_image(image, seed=seed)
+    return compose_and_render(
+        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, progress=progress, timer=timer
+    )
+
+
+# --------------------------------------------------------------------------- video
+
+VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
+VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
+
+
+def describe_video_file(path: str | os.PathLike, *, seed: int = 0, timing=None, markers_s=()):
+    """Decode a video at low resolution and describe it -> (MusicDescription, features)."""
+    from vmb.describe import analyze_video, describe_video
+    from vmb.video import analyze_timing, sample_frames
+
+    if timing is None:
+        timing = analyze_timing(path, markers_s=markers_s)
+    times, frames = [], []
+    for t, frame in sample_frames(path, fps=VIDEO_DESCRIBE_FPS, max_side=160):
+        times.append(t)
+        frames.append(frame)
+    if not frames:
+        raise VmbError(f"video {str(path)!r}: no frames could be decoded")
+    description = describe_video(frames, times, timing, seed=seed)
+    features = analyze_video(frames, times, timing)
+    return description, features
+
+
+def generate_from_video(
+    video: str | os.PathLike,
+    *,
+    user: Attributes | None = None,
+    seed: int = 0,
+    soundfont: str | None = None,
+    markers_s: list[float] | tuple[float, ...] = (),
+    keep_audio: bool = False,
+    progress: Progress | None = None,
+) -> GenerationResult:
+    """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
+    from vmb.describe import apply_user_attributes
+    from vmb.video import analyze_timing, plan_tempo_map
+
+    user = user or Attributes()
+    timer = _Timer(progress)
+    with timer.stage("analyse video"):
+        timing = analyze_timing(video, markers_s=list(markers_s))
+    with timer.stage("describe"):
+        description, _features = describe_video_file(video, seed=seed, timing=timing)
+        if user.set_fields():
+            description = apply_user_attributes(description, user, seed=seed)
+    duration_s = timing.duration_s
+    if not (1.0 <= duration_s <= MAX_DURATION_S):
+        raise VmbError(f"video {str(video)!r} is {duration_s:.2f} s long; vmb scores 1 s to {MAX_DURATION_S / 60:g} min")
+    attrs = resolve_attributes(description.attributes, duration_s=duration_s)
+    meter = attrs.meter or "4/4"
+    attrs.meter = meter
+    beats_per_bar = int(meter.split("/")[0]) if meter != "6/8" else 3
+    if user.tempo_bpm is not None:  # the user named a BPM: only bend it slightly
+        bpm_range = (user.tempo_bpm * (1 - VIDEO_TEMPO_TOLERANCE), user.tempo_bpm * (1 + VIDEO_TEMPO_TOLERANCE))
+    else:
+        low, high, _default = TEMPO_CLASSES[attrs.tempo_class]
+        bpm_range = (low, high)
+    with timer.stage("beat map"):
+        plan = plan_tempo_map(timing, bpm_range=bpm_range, preferred_bpm=attrs.tempo_bpm, beats_per_bar=beats_per_bar)
+    description = dataclasses.replace(description, attributes=attrs)
+    result = compose_and_render(
+        description,
+        Attributes(),
+        duration_s=duration_s,
+        seed=seed,
+        tempo_map=plan.tempo_map,
+        sections=plan.sections,
+        length_beats=plan.length_beats,
+        soundfont=soundfont,
+        progress=progress,
+        timer=timer,
+    )
+    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": keep_audio}
+    return result
+
+
+def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, plot: bool = False) -> None:
+    """The finished MP4 (video stream copied, music as AAC) plus WAV, MIDI and a cue sheet."""
+    from vmb.render import write_json
+    from vmb.video import mux_audio, plot_timing
+
+    info = result.video
+    if out_path.suffix.lower() != ".mp4":
+        write_outputs(result, out_path, midi=midi, plot=plot)
+        return
+    if Path(info["path"]).resolve() == out_path.resolve():
+        raise VmbError(f"output {str(out_path)!r} is the input video; vmb never overwrites its input")
+    wav_path = out_path.with_suffix(".wav")
+    cue_path = out_path.with_suffix(".cues.json")
+    written: list[Path] = []
+    try:
+        write_outputs(result, wav_path, midi=midi, sidecar=False)
+        written += [Path(p) for p in result.render.files.values()]
+        mux_audio(info["path"], result.audio, result.render.sample_rate, out_path, keep_audio=info["keep_audio"])
+        written.append(out_path)
+        files = dict(result.render.files) | {"mp4": str(out_path), "cues": str(cue_path)}
+        if plot:
+            plot_path = out_path.with_suffix(".timing.png")
+            plot_timing(info["timing"], info["plan"], plot_path)
+            written.append(plot_path)
+            files["plot"] = str(plot_path)
+        result.render.files = files
+        plan = info["plan"]
+        cues = result.sidecar() | {
+            "video": str(info["path"]),
+            "video_timing": info["timing"].to_dict(),
+            "beats_s": [round(b, 4) for b in plan.beats_s],
+            "downbeats_s": [round(b, 4) for b in plan.downbeats_s],
+            "cuts_s": info["timing"].cuts_s,
+        }
+        write_json(cue_path, cues)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
