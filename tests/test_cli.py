@@ -1,0 +1,105 @@
+"""The `vmb` command end to end: outputs, determinism and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from vmb.cli import main
+
+
+def run(argv, capsys):
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_generate_text_writes_audio_midi_and_sidecar(tmp_path, capsys):
+    out = tmp_path / "rain.wav"
+    code, _out, err = run(["generate", "--text", "calm piano for a rainy night", "--duration", "8", "-o", str(out)], capsys)
+    assert code == 0, err
+    audio, sr = sf.read(out)
+    assert abs(len(audio) / sr - 8.0) <= 0.25
+    assert np.sqrt(np.mean(audio**2)) > 1e-3  # not silent
+    assert out.with_suffix(".mid").stat().st_size > 100
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert sidecar["seed"] == 0 and sidecar["references"] and sidecar["description"]["sentence"]
+    assert "piano" in sidecar["attributes"]["instruments"]
+    assert "description:" in err and "reference" in err
+
+
+def test_same_seed_same_bytes(tmp_path, capsys):
+    paths = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.flac"
+        code, _, err = run(["generate", "--text", "happy folk dance", "--duration", "5", "--seed", "3",
+                            "--no-midi", "-o", str(out)], capsys)
+        assert code == 0, err
+        paths.append(out)
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_json_output(tmp_path, capsys):
+    out = tmp_path / "x.wav"
+    code, stdout, _ = run(["generate", "--text", "jazz for a cafe", "--genre", "jazz", "--tempo", "120",
+                           "--key", "Bb major", "--duration", "6", "--json", "-o", str(out)], capsys)
+    assert code == 0
+    data = json.loads(stdout)
+    assert data["attributes"]["tempo_bpm"] == 120
+    assert data["attributes"]["key"] == "Bb" and data["attributes"]["mode"] == "major"
+    assert data["files"]["wav"] == str(out)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--text", "   "], "empty"),
+        (["--text", "x", "--genre", "jaz"], "'jazz'"),
+        (["--text", "x", "--tempo", "0"], "tempo"),
+        (["--text", "x", "--tempo", "9000"], "tempo"),
+        (["--text", "x", "--duration", "0"], "duration"),
+        (["--text", "x", "--duration", "10800"], "duration"),
+        (["--text", "x", "--key", "H minor"], "key"),
+        (["--text", "x", "--instrument", "kazooo"], "instrument"),
+        (["--text", "x", "--instrument", "drums", "--without", "drums"], "both"),
+        (["--text", "x", "--image", "y.png"], "exactly one"),
+    ],
+)
+def test_bad_input_one_line_error_no_file(tmp_path, capsys, extra, message):
+    out = tmp_path / "out.wav"
+    code, _, err = run(["generate", *extra, "-o", str(out)], capsys)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vmb: error:") and message in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output(tmp_path, capsys):
+    code, _, err = run(["generate", "--text", "x", "-o", str(tmp_path / "missing" / "o.wav")], capsys)
+    assert code == 1 and "does not exist" in err
+    code, _, err = run(["generate", "--text", "x", "-o", str(tmp_path / "o.mp3")], capsys)
+    assert code == 1 and ".wav" in err
+
+
+def test_missing_soundfont_is_an_error(tmp_path, capsys):
+    out = tmp_path / "o.wav"
+    code, _, err = run(["generate", "--text", "x", "--duration", "5", "--soundfont", str(tmp_path / "no.sf2"),
+                        "-o", str(out)], capsys)
+    assert code == 1 and "no.sf2" in err
+    assert not out.exists()
+
+
+def test_help_has_examples():
+    result = subprocess.run([sys.executable, "-m", "vmb", "generate", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "examples:" in result.stdout and "--tempo" in result.stdout
+
+
+def test_vocab_lists_enough():
+    result = subprocess.run([sys.executable, "-m", "vmb", "vocab", "--json"], capture_output=True, text=True)
+    data = json.loads(result.stdout)
+    assert len(data["genres"]) >= 12 and len(data["moods"]) >= 20 and len(data["instruments"]) >= 25
