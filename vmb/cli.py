@@ -124,6 +124,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise VmbError("give exactly one of --text, --image or --video")
     user = user_attributes(args)
     duration = args.duration
+    if args.soundfont is not None and not Path(args.soundfont).is_file():
+        raise VmbError(f"SoundFont {args.soundfont!r} not found")
     if args.video is None:
         out = pipeline.check_output_path(args.output)
         if duration is not None:
