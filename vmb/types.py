@@ -310,6 +310,7 @@ class VideoTiming(JsonMixin):
     motion: list[float] = field(default_factory=list)  # 0..1 per curve time
     intensity: list[float] = field(default_factory=list)  # 0..1 per curve time
     markers_s: list[float] = field(default_factory=list)  # user-given sync points
+    cut_strengths: list[float] = field(default_factory=list)  # 0..1 per cut (same order); empty = all 1
 
 
 # --------------------------------------------------------------------------- results
