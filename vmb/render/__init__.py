@@ -1,1 +1,23 @@
+"""Render: arrangement, SoundFont synthesis, mastering and file writing (the paper's decoder 𝒟)."""
 
+from .master import loudness_lufs, master, peak_level_dbfs, room_reverb
+from .midi import read_midi, write_midi
+from .plot import plot_score, plot_waveform
+from .soundfont import find_soundfont, synthesize
+from .writers import atomic_path, write_audio, write_json
+
+__all__ = [
+    "atomic_path",
+    "find_soundfont",
+    "loudness_lufs",
+    "master",
+    "peak_level_dbfs",
+    "plot_score",
+    "plot_waveform",
+    "read_midi",
+    "room_reverb",
+    "synthesize",
+    "write_audio",
+    "write_json",
+    "write_midi",
+]
