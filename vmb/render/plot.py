@@ -97,7 +97,7 @@ def plot_score(score: Score, path: str | os.PathLike) -> Path:
     axes[-1, 0].set_xlabel("time (s)")
     bpm = score.tempo_map[0].bpm
     tempo = f"{bpm:.0f} BPM" + (" (varies)" if len(score.tempo_map) > 1 else "")
-    fig.suptitle(f"{score.key} {score.mode}, {score.meter}, {tempo}, {len(score.tracks)} tracks", fontsize=11)
+    fig.suptitle(f"{score.key} {score.mode}, {score.meter}, {tempo}, {len(score.tracks)} track{'s' if len(score.tracks) != 1 else ''}", fontsize=11)
     if legend:
         roll.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=8, frameon=False)
     fig.tight_layout()

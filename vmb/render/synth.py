@@ -205,8 +205,8 @@ def drum_hit(note: int, sample_rate: int) -> np.ndarray:
         wave = np.sin(2 * np.pi * cycles) * np.exp(-t / 0.25) + 0.3 * noise * np.exp(-t / 0.003)
     elif note in (38, 40):  # snare: body tone + bright rattle
         t, noise = span(0.35)
-        wave = 0.6 * np.sin(2 * np.pi * 185 * t) * np.exp(-t / 0.05)
-        wave += 0.7 * _filtered(noise, sr, 1500, None) * np.exp(-t / 0.12)
+        wave = (np.sin(2 * np.pi * 185 * t) + 0.5 * np.sin(2 * np.pi * 330 * t)) * np.exp(-t / 0.05)
+        wave += 0.5 * _filtered(noise, sr, 1200, 6000) * np.exp(-t / 0.12)
     elif note == 39:  # clap: three quick bursts and a tail
         t, noise = span(0.3)
         env = sum(np.exp(-np.clip(t - d, 0, None) / 0.006) * (t >= d) for d in (0.0, 0.011, 0.022))
@@ -227,7 +227,7 @@ def drum_hit(note: int, sample_rate: int) -> np.ndarray:
         wave = _filtered(0.6 * noise + 0.6 * _metal(t), sr, 7000, None) * np.exp(-t / tau)
     elif note in (49, 52, 55, 57):  # crash, china, splash
         t, noise = span(2.0)
-        wave = _filtered(noise + 0.5 * _metal(t), sr, 3500, None) * np.exp(-t / 0.7)
+        wave = _filtered(noise + 0.5 * _metal(t), sr, 3000, 11000) * np.exp(-t / 0.7)
     elif note in (51, 53, 59):  # ride, ride bell
         t, noise = span(1.2)
         ping = np.sin(2 * np.pi * 3300 * t) * (0.5 if note == 53 else 0.2)
@@ -243,7 +243,9 @@ def drum_hit(note: int, sample_rate: int) -> np.ndarray:
     else:  # anything else: a short band-limited noise hit
         t, noise = span(0.2)
         wave = _filtered(noise, sr, 800, 5000) * np.exp(-t / 0.05)
-    wave = wave * np.clip(t / 0.0005, 0.0, 1.0)
+    # A 0.5 ms attack against clicks at the start, and the last quarter fading out so that a
+    # decay still audible at the end of the buffer does not stop with a click.
+    wave = wave * np.clip(t / 0.0005, 0.0, 1.0) * np.clip((t[-1] - t) / (0.25 * t[-1]), 0.0, 1.0)
     return wave / (np.max(np.abs(wave)) + 1e-12)
 
 
@@ -267,16 +269,18 @@ def render_builtin(score: Score, sample_rate: int, n_samples: int) -> np.ndarray
             start = int(round(score.beat_to_seconds(note.start) * sample_rate))
             if start >= n_samples or note.duration <= 0:
                 continue
-            end = int(round(score.beat_to_seconds(note.start + note.duration) * sample_rate))
+            # Sound past the end is cut anyway: never synthesize more than fits.
+            end = min(n_samples, int(round(score.beat_to_seconds(note.start + note.duration) * sample_rate)))
+            hold = max(1, end - start)
             vel = min(127, max(1, int(note.velocity)))
             if voice == "drums":
                 key: tuple = ("drums", note.pitch)
                 if key not in cache:
                     cache[key] = 0.6 * drum_hit(note.pitch, sample_rate)
             else:
-                key = (voice, note.pitch, max(1, end - start), vel // 16)
+                key = (voice, note.pitch, hold, vel // 16)
                 if key not in cache:
-                    cache[key] = _LEVEL[voice] * _note(voice, note.pitch, max(1, end - start), 16 * (vel // 16) + 8, sample_rate)
+                    cache[key] = _LEVEL[voice] * _note(voice, note.pitch, hold, 16 * (vel // 16) + 8, sample_rate)
             wave = cache[key][: n_samples - start]
             mono[start:start + wave.size] += wave * (vel / 127.0) ** 1.5
         left, right = _pan_gains(track.pan, track.volume)
