@@ -66,7 +66,10 @@ def _load(path: str, sample_rate: int):
     """(Synth, soundfont id, lock) for ``path`` at ``sample_rate``, loaded once and cached."""
     import tinysoundfont
 
-    stat = os.stat(path)
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise VmbError(f"cannot load SoundFont {path}: {exc.strerror or exc}") from None
     key = (os.path.realpath(path), sample_rate, stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
         if key in _cache:
