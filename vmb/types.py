@@ -285,6 +285,7 @@ class Reference(JsonMixin):
     track: str  # "broad" | "targeted" | "pinned"
     score: float = 0.0  # similarity or fit, higher is better
     matched: list[str] = field(default_factory=list)  # attributes that matched, e.g. ["mode", "meter"]
+    scores: dict[str, float] = field(default_factory=dict)  # each score by name, e.g. {"similarity": .8}
 
 
 @dataclass
