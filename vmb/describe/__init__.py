@@ -1,1 +1,5 @@
-
+# Visual analysis backend (images and videos -> MusicDescription).
+from .image import analyze_image, describe_image, load_image
+from .plot import plot_analysis
+from .video import VideoFeatures, analyze_video, describe_video
+from .visual import ImageFeatures
