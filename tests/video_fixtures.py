@@ -1,0 +1,177 @@
+"""Synthetic test videos made with PyAV: shots with known cut times, moving shapes, optional tone.
+
+Each shot has its own colour and a smooth random texture, so hard cuts are unambiguous;
+a square moves across every shot at a per-shot speed, so motion varies between shots.
+Everything is seeded: the same arguments give the same pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def shot_images(n_shots: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
+    """One RGB uint8 background (height, width, 3) per shot: a colour plus a smooth texture."""
+    width, height = size
+    rng = np.random.default_rng(seed)
+    images = []
+    for _ in range(n_shots):
+        colour = rng.uniform(30, 225, size=3)
+        coarse = rng.uniform(-60, 60, size=(6, 8, 3))
+        # Smooth texture: bilinear upscale of a coarse noise grid (compresses well).
+        ys = np.linspace(0, 5, height)
+        xs = np.linspace(0, 7, width)
+        y0 = np.clip(ys.astype(int), 0, 4)
+        x0 = np.clip(xs.astype(int), 0, 6)
+        fy = (ys - y0)[:, None, None]
+        fx = (xs - x0)[None, :, None]
+        tex = (
+            coarse[y0][:, x0] * (1 - fy) * (1 - fx)
+            + coarse[y0 + 1][:, x0] * fy * (1 - fx)
+            + coarse[y0][:, x0 + 1] * (1 - fy) * fx
+            + coarse[y0 + 1][:, x0 + 1] * fy * fx
+        )
+        images.append(np.clip(colour + tex, 0, 255).astype(np.uint8))
+    return images
+
+
+def make_video(
+    path: str | Path,
+    *,
+    duration_s: float = 6.0,
+    fps: float = 25.0,
+    size: tuple[int, int] = (320, 240),
+    cuts_s: tuple[float, ...] = (1.3, 2.9, 3.65, 5.2),
+    codec: str = "libx264",
+    speeds: tuple[float, ...] | None = None,
+    audio_hz: float | None = None,
+    audio_rate: int = 44100,
+    rotation: int | None = None,
+    faststart: bool = False,
+    vfr_jitter: float = 0.0,
+    flash_s: tuple[float, ...] = (),
+    seed: int = 0,
+) -> list[float]:
+    """Write a test video and return the true cut times (pts of each new shot's first frame), s.
+
+    ``cuts_s`` are requested shot changes; a shot starts at the first frame whose time is at or
+    after the requested time. ``speeds`` (frame widths per second, one per shot) sets the moving
+    square's speed; ``vfr_jitter`` (0..0.4) shifts frame times randomly by that fraction of a
+    frame period (variable frame rate, time base 1/1000 s). ``flash_s`` inserts one white frame
+    at each of those times (not a cut). ``rotation`` writes a display matrix (counter-clockwise
+    degrees, PyAV's convention).
+    """
+    width, height = size
+    cuts_s = tuple(c for c in cuts_s if 0 < c < duration_s - 1.0 / fps)
+    rng = np.random.default_rng(seed + 1)
+    n_shots = len(cuts_s) + 1
+    backgrounds = shot_images(n_shots, size, seed)
+    if speeds is None:
+        speeds = tuple(rng.uniform(0.05, 0.6, size=n_shots))
+    n_frames = int(round(duration_s * fps))
+    period = 1.0 / fps
+    times = np.arange(n_frames) * period
+    if vfr_jitter > 0:
+        times = times + rng.uniform(-vfr_jitter, vfr_jitter, n_frames) * period
+        times[0] = 0.0
+        times = np.maximum.accumulate(times)
+    time_base = Fraction(1, 1000) if vfr_jitter > 0 else None
+    pts = np.round(times * 1000).astype(int) if time_base else np.arange(n_frames)
+    frame_times = pts / 1000.0 if time_base else times
+
+    # The first frame at or after each requested cut starts the new shot.
+    true_cuts = [float(frame_times[np.searchsorted(frame_times, c - 1e-9)]) for c in cuts_s]
+    shot_of = np.searchsorted(np.array(true_cuts), frame_times, side="right")
+    flash_frames = {int(np.searchsorted(frame_times, f - 1e-9)) for f in flash_s}
+
+    options = {"movflags": "faststart"} if faststart else {}
+    out = av.open(str(path), "w", format="mp4", options=options)
+    stream = out.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+    stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+    if codec in ("libx264", "h264"):
+        stream.options = {"preset": "ultrafast", "crf": "30"}
+    else:
+        stream.bit_rate = 400_000
+    if time_base is not None:
+        stream.codec_context.time_base = time_base
+    if rotation:
+        stream.set_display_rotation(rotation)
+    audio = None
+    if audio_hz:
+        audio = out.add_stream("aac", rate=audio_rate)
+        audio.layout = "stereo"
+
+    side = max(8, height // 6)
+    for i in range(n_frames):
+        shot = int(shot_of[i])
+        if i in flash_frames:
+            img = np.full((height, width, 3), 255, np.uint8)
+        else:
+            img = backgrounds[shot].copy()
+            x = int((frame_times[i] * speeds[shot] * width) % max(1, width - side))
+            y = int(height / 2 + height / 4 * math.sin(2 * math.pi * frame_times[i] * speeds[shot]))
+            img[max(0, y - side // 2) : y + side // 2, x : x + side] = (250, 250, 40)
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts = int(pts[i])
+        if time_base is not None:
+            frame.time_base = time_base
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+
+    if audio is not None:
+        n = int(round(duration_s * audio_rate))
+        t = np.arange(n) / audio_rate
+        tone = (0.3 * np.sin(2 * np.pi * audio_hz * t)).astype(np.float32)
+        planar = np.stack([tone, tone])
+        for start in range(0, n, 1024):
+            chunk = np.ascontiguousarray(planar[:, start : start + 1024])
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            frame.sample_rate, frame.pts = audio_rate, start
+            for packet in audio.encode(frame):
+                out.mux(packet)
+        for packet in audio.encode():
+            out.mux(packet)
+    out.close()
+    return true_cuts
+
+
+def make_audio_only(path: str | Path, *, duration_s: float = 2.0, rate: int = 44100) -> None:
+    """An .mp4 (m4a) file with one AAC stream and no video."""
+    out = av.open(str(path), "w", format="mp4")
+    stream = out.add_stream("aac", rate=rate)
+    stream.layout = "stereo"
+    n = int(duration_s * rate)
+    tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
+    planar = np.stack([tone, tone])
+    for start in range(0, n, 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(planar[:, start : start + 1024]), format="fltp", layout="stereo"
+        )
+        frame.sample_rate, frame.pts = rate, start
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+
+
+def corrupt_middle(src: str | Path, dst: str | Path, *, fraction: float = 0.08, seed: int = 0) -> None:
+    """Copy ``src`` to ``dst`` with random garbage over ``fraction`` of the bytes around 50 %."""
+    data = bytearray(Path(src).read_bytes())
+    n = int(len(data) * fraction)
+    start = len(data) // 2 - n // 2
+    data[start : start + n] = np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
+    Path(dst).write_bytes(bytes(data))
+
+
+def truncate(src: str | Path, dst: str | Path, *, keep: float = 0.5) -> None:
+    """Copy the first ``keep`` fraction of ``src``'s bytes to ``dst`` (a cut-off download)."""
+    data = Path(src).read_bytes()
+    Path(dst).write_bytes(data[: int(len(data) * keep)])
