@@ -199,6 +199,11 @@ def test_exif_orientation_is_applied(tmp_path):
     Image.fromarray(img).save(path, exif=exif.tobytes(), quality=95)
     loaded = load_image(path)
     assert loaded[2, 30, 2] > 200 and loaded[-3, 30, 0] > 200  # blue on top now, red below
+    exif[0x0112] = 6  # stored sideways: shown 40 wide, 60 high
+    Image.fromarray(img).save(path, exif=exif.tobytes(), quality=95)
+    assert load_image(path).shape[:2] == (60, 40)
+    f = analyze_image(path)
+    assert (f.width, f.height) == (40, 60)
 
 
 def test_rgba_and_16_bit_images_load(tmp_path):

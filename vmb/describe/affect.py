@@ -214,13 +214,13 @@ def _join(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def pacing_phrase(pacing: Pacing, tempo_class: str) -> str:
+def pacing_phrase(pacing: Pacing, tempo_class: str, bpm: float) -> str:
     cuts = ("a single continuous shot" if pacing.cuts_per_min < 0.5
             else f"{pacing.cuts_per_min:.0f} cuts per minute")
     motion = ("almost no motion" if pacing.motion < 0.1 else "gentle motion" if pacing.motion < 0.3
               else "moderate motion" if pacing.motion < 0.55 else "strong motion")
     feel = {"slow": "a slow, unhurried", "medium": "a steady, medium", "fast": "a driving, fast"}[tempo_class]
-    return f"Pacing: {cuts} and {motion} suggest {feel} tempo."
+    return f"Pacing: {cuts} and {motion} suggest {feel} tempo around {bpm:.0f} BPM."
 
 
 def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
@@ -255,10 +255,12 @@ def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
                "dark, desaturated, cool" if affect.lean < -0.5 else "balanced")
     detail = ("busy, high-contrast detail" if f.edge_density > 0.14 else
               "sparse, smooth detail" if f.edge_density < 0.07 else "moderate detail")
-    reasoning.append(f"Tempo and mode: {colours} colours and {detail} suggest a {tempo_class} tempo "
-                     f"around {bpm:.0f} BPM in a {mode} key.")
-    if pacing is not None:
-        reasoning.append(pacing_phrase(pacing, tempo_class))
+    if pacing is None:
+        reasoning.append(f"Tempo and mode: {colours} colours and {detail} suggest a {tempo_class} tempo "
+                         f"around {bpm:.0f} BPM in a {mode} key.")
+    else:  # in a video the pacing, not the colour, sets the tempo
+        reasoning.append(f"Mode: {colours} colours and {detail} suggest a {mode} key.")
+        reasoning.append(pacing_phrase(pacing, tempo_class, bpm))
         if pacing.intensity_trend > 0.2:
             reasoning.append("Arc: the intensity rises towards the end, so the music should build.")
         elif pacing.intensity_trend < -0.2:

@@ -8,7 +8,9 @@ are refused with a clear message rather than decoded into gigabytes of memory.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import warnings
 
 import cv2
@@ -54,6 +56,11 @@ def load_image(path: str | os.PathLike, *, max_side: int = 4 * ANALYSIS_SIZE) ->
     Raises VmbError (one line naming the file) for a missing file, a file that is not an image,
     a truncated/corrupt image, or an image too large to decode safely.
     """
+    return _load(path, max_side)[0]
+
+
+def _load(path: str | os.PathLike, max_side: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """:func:`load_image` plus the stored (width, height) of the file, before any reduction."""
     name = str(path)
     if not os.path.exists(name):
         raise VmbError(f"image {name!r}: file not found")
@@ -93,9 +100,11 @@ def load_image(path: str | os.PathLike, *, max_side: int = 4 * ANALYSIS_SIZE) ->
     except UnidentifiedImageError:
         raise VmbError(f"image {name!r}: not an image file Pillow can read "
                        "(expected JPEG, PNG, WebP, GIF, BMP or TIFF)") from None
-    except Image.DecompressionBombError:
-        raise VmbError(f"image {name!r}: too many pixels to decode safely "
-                       f"(limit {MAX_DECODE_PIXELS / 1e6:.0f} megapixels); downscale it first") from None
+    except Image.DecompressionBombError as exc:
+        found = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{int(found.group(1)) / 1e6:.0f} megapixels, " if found else ""
+        raise VmbError(f"image {name!r}: too many pixels to decode safely ({size}limit "
+                       f"{MAX_DECODE_PIXELS / 1e6:.0f} megapixels); downscale it first") from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "truncated" in reason:
@@ -105,7 +114,9 @@ def load_image(path: str | os.PathLike, *, max_side: int = 4 * ANALYSIS_SIZE) ->
     if max(h, w) > max_side:
         scale = max_side / max(h, w)
         rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return rgb
+    if orientation in (5, 6, 7, 8):  # stored sideways
+        full_w, full_h = full_h, full_w
+    return rgb, (full_w, full_h)
 
 
 def as_rgb_array(image: ImageInput) -> np.ndarray:
@@ -135,7 +146,8 @@ def as_rgb_array(image: ImageInput) -> np.ndarray:
 def analyze_image(image: ImageInput, *, seed: int = 0) -> ImageFeatures:
     """Visual features of an image file or array (for plots, JSON and :func:`describe_image`)."""
     if isinstance(image, (str, os.PathLike)):  # the analysis needs only 256 px: decode little
-        return image_features(load_image(image, max_side=2 * ANALYSIS_SIZE), seed=seed)
+        rgb, (width, height) = _load(image, 2 * ANALYSIS_SIZE)
+        return dataclasses.replace(image_features(rgb, seed=seed), width=width, height=height)
     return image_features(as_rgb_array(image), seed=seed)
 
 

@@ -67,8 +67,8 @@ def _circumplex(ax, valence: float, arousal: float, moods: list[str]) -> None:
         ax.plot(v, a, "o", ms=6, color="tab:blue", zorder=4)
         ax.annotate(str(k), (v, a), xytext=(4, 4), textcoords="offset points", fontsize=9,
                     color="tab:blue", weight="bold", zorder=6)
-    ax.text(-1.07, 1.07, "\n".join(f"{k} {m}" for k, m in enumerate(moods, 1)), fontsize=9, color="tab:blue",
-            va="top", ha="left", weight="bold", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="tab:blue", lw=0.6))
+    ax.text(-1.07, -1.07, "\n".join(f"{k} {m}" for k, m in enumerate(moods, 1)), fontsize=9, color="tab:blue",
+            va="bottom", ha="left", weight="bold", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="tab:blue", lw=0.6))
     ax.plot(valence, arousal, "*", ms=16, color="tab:red", mec="black", mew=0.6, zorder=5)
     ax.set_xlim(-1.1, 1.1)
     ax.set_ylim(-1.1, 1.1)

@@ -236,7 +236,7 @@ def image_features(rgb: np.ndarray, *, seed: int = 0, faces: bool = True,
     luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)  # the cascades were trained on video luma, not L*
     n_faces, n_smiles, face_area = detect_faces(luma) if faces else (None, None, 0.0)
     hexes, weights = _palette(lab, small, seed) if palette else ([], [])
-    thumb = downscale(rgb, 128)
+    thumb = downscale(rgb, 192)  # for the analysis plot
     return ImageFeatures(
         width=int(width), height=int(height), brightness=round(float(light.mean()), 4),
         saturation=round(saturation, 4), warmth=round(float((r - b).mean() / 255.0), 4),
