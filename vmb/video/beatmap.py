@@ -17,7 +17,7 @@ Method (:func:`plan_tempo_map`):
    (floating-point) on their beats. Limits keep one steady pulse: each segment's tempo stays
    within ``max_deviation`` of the base, consecutive segments differ by at most ``max_step``,
    and each anchor's beat stays within one bar of the base grid. Gains: a pinned anchor earns
-   its weight, 1.5 times when an important anchor is on a downbeat; an anchor left between pins
+   its weight, 1.3 times when an important anchor is on a downbeat; an anchor left between pins
    earns ``weight * exp(-(err / 30 ms)^2 / 2)`` (same downbeat factor) for its distance ``err``
    to the nearest beat. Costs: 0.15 per pin (a tempo change), 0.4 * (deviation /
    max_deviation)^2 and 0.25 * (step / max_step)^2. The end is either pinned to a beat (a bar
@@ -47,7 +47,7 @@ _MARKER_WEIGHT = 4.0
 _END_WEIGHT = 1.0
 _STEP_COST = 0.25  # at a tempo step of max_step between consecutive segments
 _BEAM = 4
-_DOWNBEAT_BONUS = 0.5  # an important anchor on a downbeat earns 1.5 x its weight
+_DOWNBEAT_BONUS = 0.3  # an important anchor on a downbeat earns 1.3 x its weight
 
 
 @dataclass
@@ -374,8 +374,8 @@ def plan_tempo_map(
     bpm_range: tuple[float, float],
     preferred_bpm: float | None = None,
     beats_per_bar: int = 4,
-    max_deviation: float = 0.05,
-    max_step: float = 0.05,
+    max_deviation: float = 0.06,
+    max_step: float = 0.06,
 ) -> BeatPlan:
     """Plan the tempo map, beats and sections for ``timing`` (see the module docstring).
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 MOTION_SIDE = 160
 _SCALE = {"flow": 0.15, "diff": 0.25}
@@ -79,15 +80,10 @@ class MotionMeter:
 
 
 def gaussian_smooth(values: np.ndarray, step_s: float, sigma_s: float) -> np.ndarray:
-    """Gaussian smoothing of a regularly sampled curve (edges handled by renormalising)."""
+    """Gaussian smoothing (sigma in seconds) of a curve sampled every ``step_s`` seconds."""
     if sigma_s <= 0 or len(values) < 2:
-        return values
-    radius = max(1, int(round(3 * sigma_s / step_s)))
-    x = np.arange(-radius, radius + 1) * step_s
-    kernel = np.exp(-0.5 * (x / sigma_s) ** 2)
-    num = np.convolve(values, kernel, mode="same")
-    den = np.convolve(np.ones_like(values), kernel, mode="same")
-    return num / den
+        return np.asarray(values, np.float64)
+    return gaussian_filter1d(np.asarray(values, np.float64), sigma_s / step_s, mode="nearest")
 
 
 def energy_curve(

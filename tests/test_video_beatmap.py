@@ -1,0 +1,134 @@
+"""The beat map: cuts land on beats, the tempo stays steady, sections sit on bar lines."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vmb.types import Score, VideoTiming
+from vmb.video import BeatPlan, plan_tempo_map
+
+SECTION_NAMES = {"intro", "A", "B", "build", "climax", "outro", "ending"}
+
+
+def _timing(cuts, duration, *, strengths=None, markers=(), intensity=None) -> VideoTiming:
+    grid = np.arange(0.0, duration + 1e-9, 0.25)
+    curve = np.full(len(grid), 0.4) if intensity is None else intensity(grid)
+    return VideoTiming(
+        duration_s=duration, cuts_s=list(cuts), cut_strengths=list(strengths or [0.8] * len(cuts)),
+        curve_times_s=list(grid), intensity=list(curve), motion=list(curve), markers_s=list(markers),
+    )
+
+
+def _errors(times, beats):
+    beats = np.asarray(beats)
+    return np.array([np.abs(beats - t).min() for t in times])
+
+
+def _check_plan(plan: BeatPlan, timing: VideoTiming, bpm_range, max_dev=0.06, max_step=0.06):
+    bpms = [c.bpm for c in plan.tempo_map]
+    assert plan.tempo_map[0].beat == 0.0 and plan.beats_s[0] == 0.0
+    assert bpm_range[0] <= plan.base_bpm <= bpm_range[1]
+    assert all(abs(b / plan.base_bpm - 1) <= max_dev + 1e-9 for b in bpms)
+    assert all(abs(b / a - 1) <= max_step + 1e-9 for a, b in zip(bpms, bpms[1:]))
+    assert np.all(np.diff(plan.beats_s) > 0)
+    assert plan.downbeats_s == plan.beats_s[:: plan.beats_per_bar]
+    # The length in beats is the video's length on this tempo map.
+    clock = Score(tracks=[], tempo_map=plan.tempo_map)
+    assert clock.beat_to_seconds(plan.length_beats) == pytest.approx(timing.duration_s, abs=1e-6)
+    assert plan.beats_s[-1] <= timing.duration_s + 1e-6
+    # Sections: contiguous, from 0 to the end, starting on bar lines, known names.
+    secs = plan.sections
+    assert secs[0].start == 0.0 and secs[-1].end == pytest.approx(plan.length_beats)
+    assert all(a.end == b.start for a, b in zip(secs, secs[1:]))
+    assert all(s.start % plan.beats_per_bar == 0 and s.name in SECTION_NAMES for s in secs)
+    assert all(0.0 <= s.energy <= 1.0 for s in secs)
+
+
+def test_cuts_on_a_steady_grid_are_hit_exactly():
+    beat = 60.0 / 100.0
+    cuts = [beat * k for k in (3, 7, 8, 12, 17, 20, 26, 29, 33)]
+    timing = _timing(cuts, 21.0)
+    plan = plan_tempo_map(timing, bpm_range=(84, 120))
+    _check_plan(plan, timing, (84, 120))
+    assert plan.base_bpm == pytest.approx(100.0, abs=0.5)
+    assert _errors(cuts, plan.beats_s).max() < 0.002
+
+
+def test_irregular_cuts_meet_beats():
+    within, medians = [], []
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        cuts = [float(c) for c in np.cumsum(rng.uniform(1.5, 5.0, 12)) if c < 29.5]
+        timing = _timing(cuts, 30.0, strengths=list(rng.uniform(0.3, 1.0, len(cuts))))
+        plan = plan_tempo_map(timing, bpm_range=(90, 130))
+        _check_plan(plan, timing, (90, 130))
+        err = _errors(cuts, plan.beats_s)
+        within.append((err <= 0.05).mean())
+        medians.append(np.median(err))
+        assert plan.sync.median_error_s == pytest.approx(np.median(err), abs=1e-6)
+        assert plan.sync.within_50ms == pytest.approx((err <= 0.05).mean())
+        # Pinned cuts are exact, and every pin is a cut.
+        assert plan.pinned_s and _errors(plan.pinned_s, plan.beats_s).max() < 1e-6
+        assert set(plan.pinned_s) <= set(cuts)
+    assert np.mean(within) >= 0.75 and np.median(medians) <= 0.03
+
+
+def test_markers_land_exactly_and_on_downbeats_when_possible():
+    timing = _timing([], 20.0, markers=[4.1, 12.3])
+    plan = plan_tempo_map(timing, bpm_range=(90, 120))
+    _check_plan(plan, timing, (90, 120))
+    assert _errors([4.1, 12.3], plan.beats_s).max() < 1e-6
+    assert _errors([4.1, 12.3], plan.downbeats_s).max() < 1e-6
+    assert plan.sync.markers_on_beat == 1.0
+
+
+def test_strong_cuts_win_over_weak_ones():
+    # Two cuts 0.45 s apart cannot both be beats at ~100 BPM; the strong one must be.
+    timing = _timing([3.0, 3.45, 7.3], 10.0, strengths=[0.2, 1.0, 0.6])
+    plan = plan_tempo_map(timing, bpm_range=(95, 105))
+    assert _errors([3.45], plan.beats_s)[0] < 1e-6
+
+
+def test_preferred_tempo_and_no_cuts():
+    timing = _timing([], 12.0)
+    plan = plan_tempo_map(timing, bpm_range=(80, 140), preferred_bpm=100.0)
+    _check_plan(plan, timing, (80, 140))
+    # With nothing to hit, the tempo stays near the preference and the end falls on a bar line.
+    assert plan.base_bpm == pytest.approx(100.0, abs=0.5)
+    assert plan.sync.end_on_downbeat and plan.length_beats % 4 == 0
+    assert len(plan.tempo_map) == 1
+
+
+def test_sections_follow_intensity():
+    def rising_then_falling(t):
+        return np.clip(0.1 + 0.8 * np.exp(-0.5 * ((t - 40.0) / 8.0) ** 2), 0, 1)
+
+    timing = _timing([], 60.0, intensity=rising_then_falling)
+    plan = plan_tempo_map(timing, bpm_range=(100, 100.01), beats_per_bar=4)
+    _check_plan(plan, timing, (100, 100.01))
+    names = [s.name for s in plan.sections]
+    assert names[0] == "intro" and names[-1] == "outro" and "climax" in names
+    climax = next(s for s in plan.sections if s.name == "climax")
+    t0, t1 = plan.beat_to_seconds(climax.start), plan.beat_to_seconds(climax.end)
+    assert t0 <= 40.0 <= t1 + 5.0
+    assert climax.energy == max(s.energy for s in plan.sections)
+    build = names.index("climax") - 1
+    assert names[build] == "build"
+
+
+def test_three_four_time_and_short_video():
+    timing = _timing([1.3, 2.9, 3.65, 5.2], 6.0)
+    plan = plan_tempo_map(timing, bpm_range=(84, 120), beats_per_bar=3)
+    _check_plan(plan, timing, (84, 120))
+    assert plan.beats_per_bar == 3 and all(s.start % 3 == 0 for s in plan.sections)
+
+
+def test_deterministic_and_json_round_trip():
+    timing = _timing([2.2, 4.9, 8.1, 9.0, 13.3], 16.0)
+    a = plan_tempo_map(timing, bpm_range=(84, 120))
+    b = plan_tempo_map(timing, bpm_range=(84, 120))
+    assert a == b
+    again = BeatPlan.from_json(a.to_json())
+    assert again == a and again.beat_to_seconds(8.0) == pytest.approx(a.beats_s[8])
+    assert all(math.isfinite(c.bpm) for c in again.tempo_map)
