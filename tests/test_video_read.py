@@ -75,6 +75,14 @@ def test_duration_limit_can_be_lifted(media):
     assert probe_video(media["clip"], max_duration_s=10.0).duration_s > 5
 
 
+def test_frames_above_the_size_limit_are_refused(media, monkeypatch):
+    import vmb.video.read as read
+
+    monkeypatch.setattr(read, "MAX_PIXELS", 320 * 240 - 1)  # as if the clip were bigger than 8K
+    with pytest.raises(VmbError, match="320x240 frames are above the 8K limit"):
+        probe_video(media["clip"])
+
+
 def test_corrupt_middle_is_skipped_with_a_warning(media):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -80,10 +80,11 @@ def test_markers_outside_the_video_are_refused(media):
         analyze_timing(media["silent"], markers_s=[9.0])
 
 
-def test_progress_is_reported(media):
-    seen = []
-    analyze_timing(media["silent"], progress=seen.append)
+def test_progress_and_sampled_frames_are_reported(media):
+    seen, frames = [], []
+    analyze_timing(media["silent"], progress=seen.append, sample_fps=4.0, on_frame=lambda t, f: frames.append((t, f)))
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    assert len(frames) == 16 and frames[0][1].shape == (120, 160, 3)  # 4 s at 4 fps, 160 px
 
 
 def test_rotated_video_timing(media):

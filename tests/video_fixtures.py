@@ -15,29 +15,33 @@ import av
 import numpy as np
 
 
-def shot_images(n_shots: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
-    """One RGB uint8 background (height, width, 3) per shot: a colour plus a smooth texture."""
+def iter_shot_images(size: tuple[int, int], seed: int):
+    """Endless RGB uint8 backgrounds (height, width, 3), one per shot: a colour plus a smooth texture."""
     width, height = size
     rng = np.random.default_rng(seed)
-    images = []
-    for _ in range(n_shots):
+    ys = np.linspace(0, 5, height)
+    xs = np.linspace(0, 7, width)
+    y0 = np.clip(ys.astype(int), 0, 4)
+    x0 = np.clip(xs.astype(int), 0, 6)
+    fy = (ys - y0)[:, None, None]
+    fx = (xs - x0)[None, :, None]
+    while True:
         colour = rng.uniform(30, 225, size=3)
         coarse = rng.uniform(-60, 60, size=(6, 8, 3))
         # Smooth texture: bilinear upscale of a coarse noise grid (compresses well).
-        ys = np.linspace(0, 5, height)
-        xs = np.linspace(0, 7, width)
-        y0 = np.clip(ys.astype(int), 0, 4)
-        x0 = np.clip(xs.astype(int), 0, 6)
-        fy = (ys - y0)[:, None, None]
-        fx = (xs - x0)[None, :, None]
         tex = (
             coarse[y0][:, x0] * (1 - fy) * (1 - fx)
             + coarse[y0 + 1][:, x0] * fy * (1 - fx)
             + coarse[y0][:, x0 + 1] * (1 - fy) * fx
             + coarse[y0 + 1][:, x0 + 1] * fy * fx
         )
-        images.append(np.clip(colour + tex, 0, 255).astype(np.uint8))
-    return images
+        yield np.clip(colour + tex, 0, 255).astype(np.uint8)
+
+
+def shot_images(n_shots: int, size: tuple[int, int], seed: int) -> list[np.ndarray]:
+    """The first ``n_shots`` backgrounds of :func:`iter_shot_images`."""
+    shots = iter_shot_images(size, seed)
+    return [next(shots) for _ in range(n_shots)]
 
 
 def make_video(
@@ -70,7 +74,7 @@ def make_video(
     cuts_s = tuple(c for c in cuts_s if 0 < c < duration_s - 1.0 / fps)
     rng = np.random.default_rng(seed + 1)
     n_shots = len(cuts_s) + 1
-    backgrounds = shot_images(n_shots, size, seed)
+    backgrounds = iter_shot_images(size, seed)  # made one shot at a time: long videos stay small
     if speeds is None:
         speeds = tuple(rng.uniform(0.05, 0.6, size=n_shots))
     n_frames = int(round(duration_s * fps))
@@ -107,12 +111,15 @@ def make_video(
         audio.layout = "stereo"
 
     side = max(8, height // 6)
+    current, background = -1, None
     for i in range(n_frames):
         shot = int(shot_of[i])
+        while current < shot:
+            current, background = current + 1, next(backgrounds)
         if i in flash_frames:
             img = np.full((height, width, 3), 255, np.uint8)
         else:
-            img = backgrounds[shot].copy()
+            img = background.copy()
             x = int((frame_times[i] * speeds[shot] * width) % max(1, width - side))
             y = int(height / 2 + height / 4 * math.sin(2 * math.pi * frame_times[i] * speeds[shot]))
             img[max(0, y - side // 2) : y + side // 2, x : x + side] = (250, 250, 40)

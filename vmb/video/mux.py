@@ -219,6 +219,7 @@ def mux_audio(
                 audio_stream = out.add_stream("aac", rate=sample_rate)
                 audio_stream.layout = "stereo"
                 audio_stream.bit_rate = bit_rate
+                audio_stream.options = {"aac_coder": "fast"}  # twice as fast as "twoloop"; fine at 192k
                 writer = _AudioWriter(out, audio_stream, mix.astype(np.float32), int(round(info.start_s * sample_rate)))
                 copy = _copy_video if copyable else _reencode_video
                 copy(inp, in_stream, video_stream, out, writer, info.start_s)

@@ -69,11 +69,14 @@ def analyze_timing(
     motion_method: str = "flow",
     curve_hz: float = CURVE_HZ,
     progress: Callable[[float], None] | None = None,
+    on_frame: Callable[[float, np.ndarray], None] | None = None,
 ) -> VideoTiming:
     """Cuts, motion and intensity of a video (see the module docstring for the definitions).
 
     ``markers_s`` are user sync points (seconds) that the beat map must hit; ``progress`` is
-    called with the fraction of the video decoded so far (0..1), about once a second of video.
+    called with the fraction of the video decoded so far (0..1), about once a second of video;
+    ``on_frame(time_s, rgb)`` receives every sampled frame (``sample_fps``, longer side 160 px,
+    RGB uint8 as displayed), so a caller can describe the video without decoding it again.
     Raises VmbError for unreadable videos, videos beyond the limits and markers outside the video.
     """
     info = probe_video(path, max_duration_s=max_duration_s)
@@ -86,7 +89,10 @@ def analyze_timing(
         warnings.simplefilter("always")
         for t, frame, rotation in decoded_frames(path, max_duration_s=max_duration_s):
             if t + 1e-6 >= next_sample:
-                meter.add(t, to_small_rgb(frame, rotation, MOTION_SIDE))
+                medium = to_small_rgb(frame, rotation, MOTION_SIDE)
+                meter.add(t, medium)
+                if on_frame is not None:
+                    on_frame(t, medium)
                 next_sample = step * (math.floor(t / step + 1e-6) + 1)
             scorer.add(t, to_small_rgb(frame, rotation, FEATURE_SIDE))
             last_t = t

@@ -1,0 +1,173 @@
+"""Video stage benchmark: cut detection, beat/cut sync, speed and memory. Prints numbers.
+
+    python benchmarks/video_sync.py            # everything (first run synthesises ~3 min of video)
+    python benchmarks/video_sync.py --quick    # skip the 10-minute memory run
+
+1. Sync: synthetic videos (320x240, 25 fps, H.264) with irregular cuts at known times go
+   through analyze_timing and plan_tempo_map for three tempo ranges. Reported: cut detection
+   (recall, false cuts, worst error in frames), the plan's sync stats and the sync metrics of
+   vmb.evaluate.sync (coverage / hit at 50 ms, BCS / BHS on 1 s bins).
+2. Speed: analyze_timing, plan_tempo_map and mux_audio on a synthesised 60 s 1280x720 video.
+3. Memory: peak RSS (resource.getrusage) of analyze_timing on a synthesised 10-minute 720p
+   video, in a fresh process, against the same process's RSS after imports.
+Synthesised videos are cached under --work (default /tmp/vmb_bench), never in the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from video_fixtures import make_video  # noqa: E402
+
+from vmb.evaluate.sync import evaluate_sync  # noqa: E402
+from vmb.video import analyze_timing, mux_audio, plan_tempo_map  # noqa: E402
+
+RANGES = {"slow 50-84": (50.0, 84.0), "medium 84-120": (84.0, 120.0), "fast 120-180": (120.0, 180.0)}
+# (name, shot length range in seconds, duration in seconds)
+SYNC_VIDEOS = [
+    ("brief-example", None, 6.0),
+    ("dense 0.8-4 s", (0.8, 4.0), 24.0),
+    ("typical 1.5-5 s", (1.5, 5.0), 30.0),
+    ("typical 1.5-5 s b", (1.5, 5.0), 30.0),
+    ("slow 2-8 s", (2.0, 8.0), 30.0),
+    ("mixed 0.5-6 s", (0.5, 6.0), 30.0),
+]
+
+
+def _cached_video(path: Path, **kwargs) -> list[float]:
+    meta = path.with_suffix(".json")
+    if path.exists() and meta.exists():
+        return json.loads(meta.read_text())
+    cuts = make_video(path, **kwargs)
+    meta.write_text(json.dumps(cuts))
+    return cuts
+
+
+def sync_benchmark(work: Path) -> None:
+    print("== sync: synthetic videos with known cuts (320x240, 25 fps) ==")
+    rows = []
+    for seed, (name, spacing, duration) in enumerate(SYNC_VIDEOS):
+        if spacing is None:
+            cuts = (1.3, 2.9, 3.65, 5.2)
+        else:
+            rng = np.random.default_rng(100 + seed)
+            cuts = tuple(float(c) for c in np.cumsum(rng.uniform(*spacing, 40)) if c < duration - 0.5)
+        path = work / f"sync_{seed}.mp4"
+        true = _cached_video(path, duration_s=duration, cuts_s=cuts, seed=seed)
+        timing = analyze_timing(path)
+        found = np.array(timing.cuts_s)
+        errs = np.array([np.abs(found - c).min() for c in true]) if len(found) else np.full(len(true), np.inf)
+        recall = float((errs <= 0.041).mean())
+        false = sum(1 for f in found if np.abs(np.array(true) - f).min() > 0.041)
+        print(f"{name:18s} {len(true):2d} cuts: detected {len(found):2d}, recall {recall:.0%}, "
+              f"false {false}, worst error {errs.max() * 25:.2f} frames")
+        for label, bpm_range in RANGES.items():
+            plan = plan_tempo_map(timing, bpm_range=bpm_range)
+            s = plan.sync
+            m = evaluate_sync(timing, plan.beats_s, downbeats_s=plan.downbeats_s)
+            rows.append((name, label, s, m))
+    print()
+    print(f"{'video':18s} {'tempo range':14s} {'base':>6s} {'median':>7s} {'<=50ms':>7s} {'imp.beat':>8s} "
+          f"{'imp.down':>8s} {'changes':>7s} {'max step':>8s} {'cov@50':>7s} {'hit@50':>7s} {'BCS':>5s} {'BHS':>5s}")
+    for name, label, s, m in rows:
+        print(f"{name:18s} {label:14s} {s.base_bpm:6.1f} {s.median_error_s * 1000:5.1f}ms {s.within_50ms:7.0%} "
+              f"{s.important_on_beat:8.0%} {s.important_on_downbeat:8.0%} {s.n_tempo_changes:7d} "
+              f"{s.max_tempo_step:8.1%} {m['coverage@50ms']:7.0%} {m['hit@50ms']:7.0%} {m['BCS']:5.2f} {m['BHS']:5.2f}")
+    for label in RANGES:
+        sel = [r for r in rows if r[1] == label]
+        print(f"mean over videos, {label:14s}: median error {np.mean([r[2].median_error_s for r in sel]) * 1000:5.1f} ms, "
+              f"within 50 ms {np.mean([r[2].within_50ms for r in sel]):.0%}, "
+              f"important on a beat {np.mean([r[2].important_on_beat for r in sel]):.0%}, "
+              f"Beats Hit (hit@50) {np.mean([r[3]['hit@50ms'] for r in sel]):.0%}, "
+              f"Coverage (cov@50) {np.mean([r[3]['coverage@50ms'] for r in sel]):.0%}")
+
+
+def speed_benchmark(work: Path) -> None:
+    print("\n== speed: 60 s 1280x720 H.264, 25 fps ==")
+    path = work / "speed_60s_720p.mp4"
+    rng = np.random.default_rng(5)
+    cuts = tuple(float(c) for c in np.cumsum(rng.uniform(0.8, 4.0, 40)) if c < 59)
+    true = _cached_video(path, duration_s=60.0, size=(1280, 720), cuts_s=cuts, audio_hz=330.0, seed=5)
+    t0 = time.perf_counter()
+    timing = analyze_timing(path)
+    t1 = time.perf_counter()
+    plan = plan_tempo_map(timing, bpm_range=(84.0, 120.0))
+    t2 = time.perf_counter()
+    music = (0.2 * np.sin(2 * np.pi * 220 * np.arange(int(60 * 44100)) / 44100)).astype(np.float32)
+    out = work / "speed_out.mp4"
+    mux_audio(path, np.stack([music, music], 1), 44100, out)
+    t3 = time.perf_counter()
+    mux_audio(path, np.stack([music, music], 1), 44100, out, keep_audio=True)
+    t4 = time.perf_counter()
+    found = np.array(timing.cuts_s)
+    recall = np.mean([np.abs(found - c).min() <= 0.041 for c in true])
+    print(f"analyze_timing {t1 - t0:.2f} s ({len(timing.cuts_s)} cuts, recall {recall:.0%}), "
+          f"plan_tempo_map {t2 - t1:.3f} s, mux_audio {t3 - t2:.2f} s (keep_audio {t4 - t3:.2f} s); "
+          f"total {t3 - t0:.2f} s")
+
+
+_MEMORY_CHILD = """
+import json, resource, sys, time
+from vmb.video import analyze_timing
+
+def peak_mb():
+    # VmHWM (Linux) is this process's own high-water mark; ru_maxrss can carry over the
+    # parent's peak through fork + exec.
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+before = peak_mb()
+t = time.perf_counter()
+timing = analyze_timing(sys.argv[1])
+elapsed = time.perf_counter() - t
+print(json.dumps({"before": before, "after": peak_mb(), "elapsed": elapsed, "cuts": timing.cuts_s,
+                  "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def memory_benchmark(work: Path) -> None:
+    print("\n== memory: 10-minute 1280x720 H.264 (low bitrate), fresh process ==")
+    path = work / "long_10min_720p.mp4"
+    if not path.exists():
+        print("synthesising the 10-minute video once (a few minutes) ...", flush=True)
+    rng = np.random.default_rng(9)
+    cuts = tuple(float(c) for c in np.cumsum(rng.uniform(2.0, 8.0, 200)) if c < 599)
+    true = np.array(_cached_video(path, duration_s=600.0, size=(1280, 720), cuts_s=cuts, seed=9))
+    result = subprocess.run([sys.executable, "-c", _MEMORY_CHILD, str(path)], capture_output=True, text=True, check=True)
+    r = json.loads(result.stdout)
+    found = np.array(r["cuts"])
+    recall = np.mean([np.abs(found - c).min() <= 0.041 for c in true])
+    print(f"peak RSS {r['after']:.0f} MB (after imports {r['before']:.0f} MB, analysis adds "
+          f"{r['after'] - r['before']:.0f} MB; getrusage ru_maxrss {r['maxrss']:.0f} MB); analyze_timing "
+          f"{r['elapsed']:.1f} s for 600 s of video; {len(found)} cuts found of {len(true)}, recall {recall:.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/vmb_bench"))
+    parser.add_argument("--quick", action="store_true", help="skip the 10-minute memory run")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    warnings.simplefilter("ignore")
+    sync_benchmark(args.work)
+    speed_benchmark(args.work)
+    if not args.quick:
+        memory_benchmark(args.work)
+
+
+if __name__ == "__main__":
+    main()
