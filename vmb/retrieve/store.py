@@ -1,0 +1,432 @@
+"""The persistent music library: a folder holding a LanceDB table of library entries.
+
+Layout of a library folder::
+
+    library.json       manifest {"format": "vmb-library", "version": 1,
+                                 "embedding": "all-MiniLM-L6-v2", "dim": 384}
+    entries.lance/     the LanceDB table "entries" (one row per LibraryEntry)
+    .lock              taken (flock) by writers, so two ingests never add the same file twice
+
+Each row holds the entry's attributes as filterable columns (lists for genres, moods and
+instruments), its lead sheet as a compact JSON string, an ``analysis`` JSON string (what the
+ingest measured) and ``vector``: the (384,) float32 unit MiniLM embedding of its description.
+Cosine similarity = 1 - LanceDB's cosine distance. Appends are LanceDB versions: a writer
+killed mid-append leaves the table at its previous version, never half a batch.
+
+Vector search is exact below :data:`ANN_MIN_ROWS` rows; above it an IVF-PQ index (plus scalar
+indexes on the attribute columns) is built, and queries re-rank with exact vectors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import tempfile
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from vmb import VmbError
+from vmb.embed import EMBEDDING_DIM
+from vmb.retrieve.tunes import entry_from_dict, entry_to_dict
+from vmb.types import LibraryEntry
+
+FORMAT = "vmb-library"
+FORMAT_VERSION = 1
+EMBEDDING_NAME = "all-MiniLM-L6-v2"
+MANIFEST = "library.json"
+TABLE = "entries"
+ANN_MIN_ROWS = 50_000  # exact search is fast enough below this (about 10 ms at 50k rows)
+LIST_COLUMNS = ("genres", "moods", "instruments")
+TEXT_COLUMNS = ("id", "source", "content_hash", "title", "tempo_class", "key", "mode", "meter",
+                "description", "lead_sheet", "analysis")
+# search tuning for the IVF-PQ index (measured by benchmarks/library_scale.py)
+NPROBES, REFINE_FACTOR = 32, 10
+
+
+def _lancedb():
+    try:
+        import lancedb
+    except ImportError as exc:
+        raise VmbError("the music library needs LanceDB: pip install 'vmb[library]'") from exc
+    return lancedb
+
+
+def schema():
+    """The pyarrow schema of the "entries" table (format version 1)."""
+    import pyarrow as pa
+
+    fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS[:8]]
+    fields += [pa.field("duration_s", pa.float32()), pa.field("bpm", pa.float32())]
+    fields += [pa.field(name, pa.list_(pa.string())) for name in LIST_COLUMNS]
+    fields += [pa.field(name, pa.string()) for name in TEXT_COLUMNS[8:]]
+    fields.append(pa.field("vector", pa.list_(pa.float32(), EMBEDDING_DIM)))
+    return pa.schema(fields)
+
+
+def default_library_path() -> Path:
+    """``$VMB_LIBRARY`` if set, else ``<user data dir>/vmb/library`` (platformdirs)."""
+    if os.environ.get("VMB_LIBRARY"):
+        return Path(os.environ["VMB_LIBRARY"]).expanduser()
+    import platformdirs
+
+    return platformdirs.user_data_path("vmb") / "library"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_manifest(path: Path) -> dict:
+    """The manifest of library ``path``, or a VmbError saying why this vmb cannot read it."""
+    file = path / MANIFEST
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise VmbError(f"library {path}: cannot read {MANIFEST} ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise VmbError(f"library {path}: {MANIFEST} is not a vmb library manifest")
+    version = manifest.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise VmbError(f"library {path} has unknown format version {version!r}; "
+                       f"rebuild it with `vmb library build`")
+    if version > FORMAT_VERSION:
+        raise VmbError(f"library {path} was written by a newer vmb (format version {version}); "
+                       f"this vmb reads version {FORMAT_VERSION}: upgrade vmb")
+    if manifest.get("embedding") != EMBEDDING_NAME or manifest.get("dim") != EMBEDDING_DIM:
+        raise VmbError(f"library {path} holds {manifest.get('embedding')} embeddings of dim "
+                       f"{manifest.get('dim')}; this vmb uses {EMBEDDING_NAME} ({EMBEDDING_DIM})")
+    return manifest
+
+
+def sql_str(value: str) -> str:
+    """``value`` as an SQL string literal (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def sql_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join(sql_str(v) for v in values) + "]"
+
+
+def where_clause(filters: dict[str, Any] | None) -> str | None:
+    """An SQL filter from ``filters``; None when there is nothing to filter.
+
+    Keys: ``mode``, ``key``, ``tempo_class``, ``meter``, ``content_hash``, ``id`` (equality;
+    a list means any of), ``genres``/``moods``/``instruments`` (the entry has any of them),
+    ``exclude_instruments`` (has none of them), ``exclude_ids``, ``bpm_min``/``bpm_max``,
+    ``source_prefix``.
+    """
+    parts: list[str] = []
+    for name, value in (filters or {}).items():
+        if value is None or (isinstance(value, (list, tuple, set)) and not value):
+            continue
+        if name in ("mode", "key", "tempo_class", "meter", "content_hash", "id", "title"):
+            values = [value] if isinstance(value, str) else list(value)
+            parts.append(f"{name} = {sql_str(values[0])}" if len(values) == 1
+                         else f"{name} IN ({', '.join(sql_str(v) for v in values)})")
+        elif name in LIST_COLUMNS:
+            values = [value] if isinstance(value, str) else list(value)
+            parts.append(f"array_has_any({name}, {sql_list(values)})")
+        elif name == "exclude_instruments":
+            parts.append(f"NOT array_has_any(instruments, {sql_list(value)})")
+        elif name == "exclude_ids":
+            parts.append(f"id NOT IN ({', '.join(sql_str(v) for v in value)})")
+        elif name in ("bpm_min", "bpm_max"):
+            parts.append(f"bpm {'>=' if name == 'bpm_min' else '<'} {float(value)!r}")
+        elif name == "source_prefix":
+            parts.append(f"starts_with(source, {sql_str(value)})")
+        else:
+            raise VmbError(f"unknown library filter {name!r}")
+    return " AND ".join(parts) or None
+
+
+def entries_to_arrow(entries: Sequence[LibraryEntry], embeddings: np.ndarray,
+                     analyses: Sequence[dict] | None = None):
+    """A pyarrow table of ``entries`` with their (n, 384) ``embeddings`` (rows in order)."""
+    import pyarrow as pa
+
+    emb = np.asarray(embeddings, dtype=np.float32).reshape(len(entries), -1)
+    if emb.shape[1] != EMBEDDING_DIM:
+        raise VmbError(f"embeddings have dim {emb.shape[1]}, the library stores {EMBEDDING_DIM}")
+    if not np.isfinite(emb).all():
+        raise VmbError("embeddings contain NaN or infinite values")
+    emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)
+    cols: dict[str, list] = {name: [] for name in schema().names if name != "vector"}
+    for i, e in enumerate(entries):
+        for name in ("id", "source", "content_hash", "title"):
+            cols[name].append(getattr(e, name))
+        for name in ("tempo_class", "key", "mode", "meter"):
+            cols[name].append(getattr(e, name) or None)  # "" and None both mean unknown
+        cols["duration_s"].append(float(e.duration_s or 0.0))
+        cols["bpm"].append(None if e.bpm is None else float(e.bpm))
+        for name in LIST_COLUMNS:
+            cols[name].append(list(getattr(e, name)))
+        cols["description"].append(e.description)
+        sheet = entry_to_dict(e).get("lead_sheet") if e.lead_sheet is not None else None
+        cols["lead_sheet"].append(json.dumps(sheet, separators=(",", ":")) if sheet else None)
+        cols["analysis"].append(json.dumps(analyses[i], separators=(",", ":")) if analyses else None)
+    arrays = {name: pa.array(values, type=schema().field(name).type) for name, values in cols.items()}
+    arrays["vector"] = pa.FixedSizeListArray.from_arrays(pa.array(emb.ravel()), EMBEDDING_DIM)
+    return pa.table(arrays, schema=schema())
+
+
+def row_to_entry(row: dict) -> LibraryEntry:
+    """A LibraryEntry from one table row (a dict from ``to_pylist``)."""
+    data = {name: row.get(name) for name in ("id", "title", "source", "content_hash", "duration_s",
+                                             "genres", "moods", "instruments", "bpm", "tempo_class",
+                                             "key", "mode", "meter", "description")}
+    data = {k: v for k, v in data.items() if v is not None}
+    for name in ("duration_s", "bpm"):
+        if name in data:
+            data[name] = round(float(data[name]), 3)
+    sheet = row.get("lead_sheet")
+    data["lead_sheet"] = json.loads(sheet) if sheet else None
+    return entry_from_dict(data)
+
+
+class Library:
+    """A music library folder (see the module docstring). Open it with :meth:`open`."""
+
+    def __init__(self, path: Path, table, manifest: dict):
+        self.path, self.table, self.manifest = path, table, manifest
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> "Library":
+        """Open the library at ``path`` (default :func:`default_library_path`), creating an empty
+        one if ``create``. Raises VmbError for a folder that is not a readable vmb library."""
+        path = Path(path) if path is not None else default_library_path()
+        if (path / MANIFEST).exists():
+            manifest = _check_manifest(path)
+        elif path.exists() and any(path.iterdir()):
+            raise VmbError(f"{path} is not a vmb library (no {MANIFEST}); choose an empty or new folder")
+        elif not create:
+            raise VmbError(f"no library at {path}; build one with `vmb library build`")
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            manifest = {"format": FORMAT, "version": FORMAT_VERSION, "embedding": EMBEDDING_NAME,
+                        "dim": EMBEDDING_DIM}
+            _atomic_write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        db = _lancedb().connect(str(path))
+        if TABLE in db.list_tables().tables:
+            table = db.open_table(TABLE)
+            missing = set(schema().names) - set(table.schema.names)
+            if missing:
+                raise VmbError(f"library {path} is damaged or of another format: its table lacks "
+                               f"columns {sorted(missing)}")
+        else:
+            table = db.create_table(TABLE, schema=schema(), exist_ok=True)
+        return cls(path, table, manifest)
+
+    # ------------------------------------------------------------------ writing
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Hold the library's write lock (one writer at a time, across processes)."""
+        with open(self.path / ".lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                self.table.checkout_latest()  # see what other writers committed
+                yield self
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def add_entries(self, entries: Sequence[LibraryEntry], embeddings: np.ndarray, *,
+                    analyses: Sequence[dict] | None = None, skip_existing: bool = False,
+                    update_index: bool = True) -> list[str]:
+        """Append ``entries`` with their (n, 384) description embeddings in one atomic commit.
+
+        An id already in the library is an error, or, with ``skip_existing``, skipped together
+        with every entry whose non-empty content hash the library already holds (a file ingested
+        before). Returns the ids added.
+        """
+        entries = list(entries)
+        emb = np.asarray(embeddings, dtype=np.float32).reshape(len(entries), -1) if entries else None
+        if not entries:
+            return []
+        if len({e.id for e in entries}) != len(entries):
+            raise VmbError("add_entries: duplicate ids in one batch")
+        with self.writing():
+            have_ids = self._existing("id", [e.id for e in entries])
+            hashes = [e.content_hash for e in entries if e.content_hash]
+            have_hashes = self._existing("content_hash", hashes) if skip_existing else set()
+            if have_ids and not skip_existing:
+                raise VmbError(f"library {self.path} already holds {sorted(have_ids)[:3]}")
+            keep = [i for i, e in enumerate(entries)
+                    if e.id not in have_ids and e.content_hash not in have_hashes]
+            if not keep:
+                return []
+            rows = entries_to_arrow([entries[i] for i in keep], emb[keep],
+                                    [analyses[i] for i in keep] if analyses else None)
+            self.table.add(rows)
+            if update_index:
+                self.ensure_index()
+        return [entries[i].id for i in keep]
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Delete the entries with these ids; returns how many were removed."""
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return 0
+        with self.writing():
+            before = self.table.count_rows()
+            for start in range(0, len(ids), 500):
+                self.table.delete(where_clause({"id": ids[start:start + 500]}))
+            return before - self.table.count_rows()
+
+    def ensure_index(self, *, force: bool = False) -> bool:
+        """Build the ANN + scalar indexes once the table has ``ANN_MIN_ROWS`` rows (or ``force``);
+        fold new rows into them when over 10% are unindexed. Returns True if it changed anything."""
+        n = self.table.count_rows()
+        if n < (256 if force else ANN_MIN_ROWS):
+            return False
+        if not self.has_ann_index():
+            from lancedb.index import Bitmap, BTree, IvfPq, LabelList
+
+            ivf = IvfPq(distance_type="cosine", num_partitions=max(1, min(int(math.sqrt(n)), n // 256)),
+                        num_sub_vectors=EMBEDDING_DIM // 8)
+            self.table.create_index("vector", config=ivf)  # (lancedb's new API: column first)
+            for names, config in ((("id", "content_hash"), BTree()), (("mode", "key", "tempo_class", "meter"),
+                                  Bitmap()), (LIST_COLUMNS, LabelList())):
+                for name in names:
+                    self.table.create_index(name, config=config)
+            return True
+        stats = self.table.index_stats("vector_idx")
+        if force or (stats is not None and stats.num_unindexed_rows > 0.1 * n):
+            self.table.optimize()
+            return True
+        return False
+
+    def has_ann_index(self) -> bool:
+        return any(i.index_type.upper().startswith("IVF") for i in self.table.list_indices())
+
+    def compact(self) -> None:
+        """Merge small fragments and drop superseded versions (saves disk after many appends)."""
+        with self.writing():
+            self.table.optimize(cleanup_older_than=timedelta(seconds=0))
+
+    # ------------------------------------------------------------------ reading
+
+    def _existing(self, column: str, values: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        values = list(dict.fromkeys(values))
+        for start in range(0, len(values), 500):
+            where = where_clause({column: values[start:start + 500]})
+            rows = self.table.search().where(where).select([column]).limit(None).to_arrow()
+            found.update(rows[column].to_pylist())
+        return found
+
+    def count(self, filters: dict[str, Any] | None = None) -> int:
+        return self.table.count_rows(where_clause(filters))
+
+    def has_hash(self, content_hash: str) -> bool:
+        return bool(self._existing("content_hash", [content_hash]))
+
+    def get(self, entry_id: str) -> LibraryEntry:
+        """The entry with id ``entry_id`` (VmbError if there is none)."""
+        rows = self.table.search().where(where_clause({"id": entry_id})).limit(1).to_arrow().to_pylist()
+        if not rows:
+            raise VmbError(f"library {self.path} has no entry {entry_id!r}")
+        return row_to_entry(rows[0])
+
+    def get_analysis(self, entry_id: str) -> dict:
+        """What the ingest measured for ``entry_id`` ({} for entries built from the corpus)."""
+        rows = (self.table.search().where(where_clause({"id": entry_id})).select(["analysis"])
+                .limit(1).to_arrow().to_pylist())
+        if not rows:
+            raise VmbError(f"library {self.path} has no entry {entry_id!r}")
+        return json.loads(rows[0]["analysis"] or "{}")
+
+    def embedding(self, entry_id: str) -> np.ndarray:
+        """The (384,) float32 description embedding of ``entry_id``."""
+        rows = (self.table.search().where(where_clause({"id": entry_id})).select(["vector"])
+                .limit(1).to_arrow())
+        if not rows.num_rows:
+            raise VmbError(f"library {self.path} has no entry {entry_id!r}")
+        return np.asarray(rows["vector"][0].as_py(), dtype=np.float32)
+
+    def list(self, filters: dict[str, Any] | None = None, limit: int | None = 50,
+             offset: int = 0, *, where: str | None = None) -> list[LibraryEntry]:
+        """Entries matching ``filters`` (see :func:`where_clause`) and the SQL ``where``,
+        in insertion order."""
+        clauses = [c for c in (where_clause(filters), where) if c]
+        query = self.table.search()
+        if clauses:
+            query = query.where(" AND ".join(f"({c})" for c in clauses))
+        query = query.limit(None if limit is None else limit + offset)
+        return [row_to_entry(r) for r in query.to_arrow().to_pylist()[offset:]]
+
+    def vector_search(self, vector: np.ndarray, k: int, where: str | None = None,
+                      exact: bool | None = None) -> list[tuple[LibraryEntry, float]]:
+        """The ``k`` entries closest to the unit ``vector`` (384,) among rows matching ``where``,
+        as (entry, cosine similarity), best first. ``exact=None`` uses the ANN index when one
+        exists and the filter keeps more than a few thousand rows."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if exact is None:
+            exact = not self.has_ann_index() or (where is not None and self.table.count_rows(where) <= 5000)
+        query = self.table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if where:
+            query = query.where(where, prefilter=True)
+        query = query.bypass_vector_index() if exact else query.nprobes(NPROBES).refine_factor(REFINE_FACTOR)
+        rows = query.limit(k).to_arrow().to_pylist()
+        return [(row_to_entry(r), 1.0 - float(r["_distance"])) for r in rows]
+
+    def stats(self) -> dict:
+        """Counts by attribute, disk use and index state (JSON-able)."""
+        n = self.table.count_rows()
+        cols = ["mode", "tempo_class", "meter", "source", *LIST_COLUMNS]
+        data = self.table.search().select(cols).limit(None).to_arrow().to_pydict() if n else {c: [] for c in cols}
+        counts = {name: dict(Counter(v or "unknown" for v in data[name]).most_common())
+                  for name in ("mode", "tempo_class", "meter")}
+        for name in LIST_COLUMNS:
+            counts[name] = dict(Counter(t for tags in data[name] for t in tags).most_common(15))
+        origins = Counter((s.split(":", 1)[0] if s.startswith("music21:") else
+                           Path(s).suffix.lower().lstrip(".") or "other") for s in data["source"])
+        disk = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        return {"path": str(self.path), "format_version": self.manifest["version"],
+                "embedding": self.manifest["embedding"], "entries": n, "version": self.table.version,
+                "ann_index": self.has_ann_index(), "disk_bytes": disk,
+                "bytes_per_entry": round(disk / n, 1) if n else None,
+                "sources": dict(origins.most_common()), **counts}
+
+
+def build_default_library(path: str | os.PathLike | None = None, *, tunes_path: str | None = None,
+                          embeddings_path: str | None = None, batch_size: int = 2000) -> Library:
+    """The default library at ``path``: the shipped tune corpus with its shipped embeddings
+    (no re-embedding, a few seconds). Entries already present are kept, so re-running it, or
+    running it after an interrupted build, completes the library without duplicates."""
+    from vmb.retrieve.tunes import load_tune_embeddings, load_tunes
+
+    entries = load_tunes(tunes_path)
+    embeddings = load_tune_embeddings(embeddings_path)
+    if len(entries) != len(embeddings):
+        raise VmbError(f"shipped tunes ({len(entries)}) and embeddings ({len(embeddings)}) differ in "
+                       f"length; rebuild them with `python scripts/build_tunes.py`")
+    library = Library.open(path)
+    for start in range(0, len(entries), batch_size):
+        stop = start + batch_size
+        library.add_entries(entries[start:stop], embeddings[start:stop], skip_existing=True)
+    return library
+
+
+def open_default_library(path: str | os.PathLike | None = None) -> Library:
+    """The library at ``path`` (default :func:`default_library_path`), built from the shipped
+    tunes first if it is missing or empty: what ``vmb generate`` uses on a fresh machine."""
+    library = Library.open(path)
+    if library.count() == 0:
+        library = build_default_library(library.path)
+    return library
