@@ -28,8 +28,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from video_fixtures import make_video  # noqa: E402
 
-from vmb.evaluate.sync import evaluate_sync  # noqa: E402
-from vmb.video import analyze_timing, mux_audio, plan_tempo_map  # noqa: E402
+from vmb.evaluate.sync import audio_onsets, evaluate_sync  # noqa: E402
+from vmb.video import analyze_timing, decode_audio, mux_audio, plan_tempo_map  # noqa: E402
 
 RANGES = {"slow 50-84": (50.0, 84.0), "medium 84-120": (84.0, 120.0), "fast 120-180": (120.0, 180.0)}
 # (name, shot length range in seconds, duration in seconds)
@@ -89,6 +89,63 @@ def sync_benchmark(work: Path) -> None:
               f"important on a beat {np.mean([r[2].important_on_beat for r in sel]):.0%}, "
               f"Beats Hit (hit@50) {np.mean([r[3]['hit@50ms'] for r in sel]):.0%}, "
               f"Coverage (cov@50) {np.mean([r[3]['coverage@50ms'] for r in sel]):.0%}")
+
+
+def planner_benchmark(n: int = 24) -> None:
+    """The beat map alone on many random cut lists (no decoding): means over ``n`` timelines."""
+    from vmb.types import VideoTiming
+
+    print(f"\n== beat map alone: {n} random cut lists per row, 15-40 s, strengths 0.3-1 ==")
+    print(f"{'shot lengths':14s} {'tempo range':14s} {'median':>7s} {'<=50ms':>7s} {'imp.beat':>8s} "
+          f"{'imp.down':>8s} {'changes/10s':>11s} {'max step':>8s} {'plan time':>9s}")
+    for spacing in ((0.8, 4.0), (1.5, 5.0), (2.0, 8.0)):
+        for label, bpm_range in RANGES.items():
+            rng = np.random.default_rng(0)
+            stats, elapsed = [], 0.0
+            for _ in range(n):
+                duration = rng.uniform(15, 40)
+                cuts = [float(c) for c in np.cumsum(rng.uniform(*spacing, 60)) if c < duration - 0.5]
+                grid = np.arange(0, duration, 0.25)
+                timing = VideoTiming(duration_s=duration, cuts_s=cuts, cut_strengths=list(rng.uniform(0.3, 1.0, len(cuts))),
+                                     curve_times_s=list(grid), intensity=[0.5] * len(grid))
+                t0 = time.perf_counter()
+                s = plan_tempo_map(timing, bpm_range=bpm_range).sync
+                elapsed += time.perf_counter() - t0
+                stats.append((s.median_error_s, s.within_50ms, s.important_on_beat, s.important_on_downbeat,
+                              s.n_tempo_changes / duration * 10, s.max_tempo_step))
+            m = np.mean(stats, axis=0)
+            print(f"{spacing[0]:.1f}-{spacing[1]:.1f} s{'':6s} {label:14s} {m[0] * 1000:5.1f}ms {m[1]:7.0%} {m[2]:8.0%} "
+                  f"{m[3]:8.0%} {m[4]:11.1f} {m[5]:8.1%} {elapsed / n * 1000:7.0f}ms")
+
+
+def click_track(beats_s: list[float], downbeats_s: list[float], duration_s: float, sr: int = 44100) -> np.ndarray:
+    """Stereo clicks on the beats (louder on downbeats): a stand-in for rendered music."""
+    audio = np.zeros(int(round(duration_s * sr)), np.float32)
+    click = np.sin(2 * np.pi * 1500 * np.arange(400) / sr) * np.exp(-np.arange(400) / 80.0)
+    down = set(round(d, 6) for d in downbeats_s)
+    for b in beats_s:
+        i = int(round(b * sr))
+        n = min(len(click), len(audio) - i)
+        if n > 0:
+            audio[i : i + n] += (0.8 if round(b, 6) in down else 0.4) * click[:n]
+    return np.stack([audio, audio], 1)
+
+
+def muxed_sync_benchmark(work: Path) -> None:
+    """End to end: clicks on the planned beats, muxed as AAC, decoded, onsets detected."""
+    print("\n== end to end: clicks on the planned beats -> AAC in MP4 -> decoded -> librosa onsets ==")
+    for seed, (name, _spacing, _duration) in enumerate(SYNC_VIDEOS):
+        path = work / f"sync_{seed}.mp4"
+        timing = analyze_timing(path)
+        plan = plan_tempo_map(timing, bpm_range=RANGES["medium 84-120"])
+        out = mux_audio(path, click_track(plan.beats_s, plan.downbeats_s, timing.duration_s), 44100, work / "clicks.mp4")
+        onsets = audio_onsets(decode_audio(out, 44100), 44100)
+        planned = evaluate_sync(timing, plan.beats_s)
+        heard = evaluate_sync(timing, onsets, tolerances_s=(0.05, 0.1))
+        lag = np.median([np.abs(np.asarray(onsets) - b).min() for b in plan.beats_s])
+        print(f"{name:18s} medium: coverage@50 planned {planned['coverage@50ms']:.0%}, heard "
+              f"{heard['coverage@50ms']:.0%} (@100 {heard['coverage@100ms']:.0%}); onset vs planned beat "
+              f"median {lag * 1000:.0f} ms; BCS {heard['BCS']:.2f} BHS {heard['BHS']:.2f} (1 s bins)")
 
 
 def speed_benchmark(work: Path) -> None:
@@ -164,6 +221,8 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     warnings.simplefilter("ignore")
     sync_benchmark(args.work)
+    planner_benchmark()
+    muxed_sync_benchmark(args.work)
     speed_benchmark(args.work)
     if not args.quick:
         memory_benchmark(args.work)

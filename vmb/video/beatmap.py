@@ -19,9 +19,9 @@ Method (:func:`plan_tempo_map`):
    and each anchor's beat stays within one bar of the base grid. Gains: a pinned anchor earns
    its weight, 1.3 times when an important anchor is on a downbeat; an anchor left between pins
    earns ``weight * exp(-(err / 30 ms)^2 / 2)`` (same downbeat factor) for its distance ``err``
-   to the nearest beat. Costs: 0.15 per pin (a tempo change), 0.4 * (deviation /
-   max_deviation)^2 and 0.25 * (step / max_step)^2. The end is either pinned to a beat (a bar
-   line earns the end's weight) or the last segment runs at the base tempo and the piece ends
+   to the nearest beat. Costs: 0.15 per pin (a tempo change), 0.25 * (deviation /
+   max_deviation)^2 and 0.25 * (step / max_step)^2. The end is either pinned to a beat (0.5 on
+   a bar line, 0.1 elsewhere) or the last segment runs at the base tempo and the piece ends
    mid-bar (``length_beats`` fractional).
 4. Sections: bars are grouped into phrases (4 bars, or 2 / 1 for short videos) and labelled from
    the intensity curve: "intro" and "outro" at the ends, "climax" for the most intense phrases,
@@ -42,9 +42,9 @@ _SIGMA_S = 0.03  # soft hit width of the DP gain
 _MIN_GAP_S = 0.3  # anchors closer than this to each other (or to t = 0) cannot all be beats
 _LOOKAHEAD = 8  # how many anchors a segment may skip over
 _PIN_COST = 0.15
-_DEVIATION_COST = 0.4  # at a deviation of max_deviation
+_DEVIATION_COST = 0.25  # at a deviation of max_deviation
 _MARKER_WEIGHT = 4.0
-_END_WEIGHT = 1.0
+_END_WEIGHT = 0.5  # a musical ending on a bar line is worth half a cut
 _STEP_COST = 0.25  # at a tempo step of max_step between consecutive segments
 _BEAM = 4
 _DOWNBEAT_BONUS = 0.3  # an important anchor on a downbeat earns 1.3 x its weight

@@ -55,7 +55,13 @@ def decode_audio(path: str | Path, sample_rate: int, *, start_s: float = 0.0) ->
     Sample 0 is at ``start_s`` on the container's clock (the video's first frame), so the sound
     stays in sync with the pictures even when the audio stream starts later.
     """
-    container = av.open(str(path))
+    try:
+        container = av.open(str(path))
+    except av.FFmpegError as exc:
+        raise VmbError(f"{path}: not a readable media file ({exc})") from None
+    if not container.streams.audio:
+        container.close()
+        raise VmbError(f"{path}: has no audio stream")
     try:
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="stereo", rate=sample_rate)
