@@ -7,11 +7,12 @@ the cuts, and mux the music back onto the video.
     plot_timing(timing, plan, "timing.png")
 """
 
-from vmb.video.beatmap import BeatPlan, SyncStats, plan_sections, plan_tempo_map
+from vmb.video.beatmap import BeatPlan, SyncStats, plan_tempo_map
 from vmb.video.cuts import Cut, detect_cuts
 from vmb.video.motion import motion_curve
 from vmb.video.mux import decode_audio, mux_audio
 from vmb.video.plot import plot_timing
+from vmb.video.sections import plan_sections
 from vmb.video.read import MAX_DURATION_S, VideoInfo, probe_video, sample_frames
 from vmb.video.timing import analyze_timing
 

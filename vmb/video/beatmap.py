@@ -23,7 +23,7 @@ Method (:func:`plan_tempo_map`):
    max_deviation)^2 and 0.25 * (step / max_step)^2. The end is either pinned to a beat (0.5 on
    a bar line, 0.1 elsewhere) or the last segment runs at the base tempo and the piece ends
    mid-bar (``length_beats`` fractional).
-4. Sections: bars are grouped into phrases (4 bars, or 2 / 1 for short videos) and labelled from
+4. Sections (:mod:`vmb.video.sections`): bars are grouped into phrases (4 bars, or 2 / 1 for short videos) and labelled from
    the intensity curve: "intro" and "outro" at the ends, "climax" for the most intense phrases,
    "build" for the phrase before a climax, "A"/"B" for calmer/livelier ones.
 """
@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb.types import JsonMixin, Score, Section, TempoChange, VideoTiming
+from vmb.video.sections import plan_sections
 
 HIT_TOLERANCE_S = 0.05  # a cut "on the beat" is within this of one
 _SIGMA_S = 0.03  # soft hit width of the DP gain
@@ -312,60 +313,6 @@ def _sync_stats(timing: VideoTiming, anchors: _Anchors, beats: np.ndarray, downb
         max_tempo_step=float(np.abs(bpms[1:] / bpms[:-1] - 1).max()) if len(bpms) > 1 else 0.0,
         end_on_downbeat=abs(length_beats - round(length_beats)) < 1e-6 and round(length_beats) % bpb == 0,
     )
-
-
-def plan_sections(timing: VideoTiming, plan_times: "BeatPlan | Score", length_beats: float, beats_per_bar: int) -> list[Section]:
-    """Bar-aligned sections labelled from the intensity curve (see the module docstring)."""
-    n_bars = max(1, math.ceil(length_beats / beats_per_bar - 1e-6))
-    times = np.asarray(timing.curve_times_s, np.float64)
-    values = np.asarray(timing.intensity, np.float64)
-    bar_energy = []
-    for k in range(n_bars):
-        t0 = plan_times.beat_to_seconds(k * beats_per_bar)
-        t1 = plan_times.beat_to_seconds(min(length_beats, (k + 1) * beats_per_bar))
-        inside = (times >= t0) & (times <= t1)
-        if len(times) == 0:
-            bar_energy.append(0.5)
-        elif inside.any():
-            bar_energy.append(float(values[inside].mean()))
-        else:
-            bar_energy.append(float(np.interp(0.5 * (t0 + t1), times, values)))
-    phrase = 4 if n_bars >= 12 else 2 if n_bars >= 5 else 1
-    starts = list(range(0, n_bars, phrase))
-    if len(starts) > 1 and length_beats - starts[-1] * beats_per_bar < phrase * beats_per_bar / 2:
-        starts.pop()  # a short last phrase joins the one before
-    bounds = starts + [n_bars]
-    energy = np.array([np.mean(bar_energy[a:b]) for a, b in zip(bounds, bounds[1:])])
-    spread = float(energy.max() - energy.min())
-    rel = (energy - energy.min()) / spread if spread > 0.08 else np.full(len(energy), 0.5)
-    n = len(energy)
-    labels = ["A" if r < 0.45 else "B" for r in rel]
-    if n >= 3:
-        labels[0], labels[-1] = "intro", "outro"
-        middle = range(1, n - 1)
-        top = max(middle, key=lambda p: rel[p])
-        if rel[top] >= 0.6:
-            for p in middle:
-                if rel[p] >= 0.75 or p == top:
-                    labels[p] = "climax"
-            first = min(p for p in middle if labels[p] == "climax")
-            if first - 1 >= 1 and labels[first - 1] != "climax":
-                labels[first - 1] = "build"
-    elif n == 2:
-        labels[-1] = "outro"
-    sections: list[Section] = []
-    for p, label in enumerate(labels):
-        start = float(bounds[p] * beats_per_bar)
-        end = float(min(length_beats, bounds[p + 1] * beats_per_bar))
-        level = round(float(0.5 * energy[p] + 0.5 * rel[p]), 3)
-        if sections and sections[-1].name == label:
-            prev = sections[-1]
-            span = (prev.end - prev.start) + (end - start)
-            prev.energy = round((prev.energy * (prev.end - prev.start) + level * (end - start)) / max(span, 1e-9), 3)
-            prev.end = end
-        else:
-            sections.append(Section(label, start, end, level))
-    return sections
 
 
 def plan_tempo_map(

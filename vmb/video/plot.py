@@ -51,7 +51,7 @@ def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | Non
     ax.set_ylabel("0..1")
     ax.legend(loc="upper left", fontsize=8, ncol=4, framealpha=0.85)
     ax.set_title(title or f"video timing and beat plan  ({plan.base_bpm:g} BPM base, "
-                 f"{plan.sync.within_50ms:.0%} of cuts within 50 ms of a beat)", fontsize=10, pad=22)
+                 f"{plan.sync.within_50ms:.0%} of cuts and markers within 50 ms of a beat)", fontsize=10, pad=22)
 
     downbeats = set(round(d, 6) for d in plan.downbeats_s)
     for b in plan.beats_s:
