@@ -23,9 +23,10 @@ Method (:func:`plan_tempo_map`):
    max_deviation)^2 and 0.25 * (step / max_step)^2. The end is either pinned to a beat (0.5 on
    a bar line, 0.1 elsewhere) or the last segment runs at the base tempo and the piece ends
    mid-bar (``length_beats`` fractional).
-4. Sections (:mod:`vmb.video.sections`): bars are grouped into phrases (4 bars, or 2 / 1 for short videos) and labelled from
-   the intensity curve: "intro" and "outro" at the ends, "climax" for the most intense phrases,
-   "build" for the phrase before a climax, "A"/"B" for calmer/livelier ones.
+4. Sections (:mod:`vmb.video.sections`): bars are grouped into phrases (4 bars, or 2 / 1 for
+   short videos) and labelled from the intensity curve: "intro" and "outro" at the ends,
+   "climax" for the most intense phrases, "build" for the phrase before a climax, "A"/"B" for
+   calmer/livelier ones.
 """
 
 from __future__ import annotations
