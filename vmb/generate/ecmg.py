@@ -1,0 +1,215 @@
+"""The ECMG generation pipeline: bridges + attributes -> lead sheet, through the DiT.
+
+Wires the representation (piano roll), the conditions, the model and the sampler, the way a
+diffusers pipeline does; one call returns an :class:`EcmgResult`. Two passes:
+
+1. themes: one 4-bar window per distinct section letter (A, B, ...), each guided by the
+   broad reference m_i* (its matching window) through the ControlFormer;
+2. the piece: every window of the long-form plan, jointly denoised with shared bars
+   averaged, each guided by its section's theme (theme memory: an A section comes back as a
+   variation of the A theme), with the text bridge, the targeted reference m_k* and the
+   attributes as cross-attention context.
+
+Key and tempo are global (the model works relative to the tonic; the key is applied when
+decoding), so every window keeps them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vmb import VmbError
+from vmb.generate.checkpoint import load_checkpoint
+from vmb.generate.conditioning import Conditions, attribute_ids
+from vmb.generate.longform import default_sections, overlap_callback, plan_windows, stitch
+from vmb.generate.model import EcmgModel
+from vmb.generate.representation import (
+    BARS_PER_SEGMENT, SEGMENT_STEPS, STEPS_PER_BAR, PianoRoll, bar_beats, crop_segment, step_mask,
+)
+from vmb.generate.sampler import FlowSampler
+from vmb.types import Attributes, LeadSheet, Section
+from vmb.vocab import METERS, TEMPO_CLASSES, parse_key, tempo_class_of
+
+DEFAULT_CHECKPOINT = "ecmg_default.pt"
+
+
+def default_checkpoint_path() -> Path:
+    """Where the shipped checkpoint lives: ``vmb/data/ecmg_default.pt``."""
+    return Path(__file__).resolve().parent.parent / "data" / DEFAULT_CHECKPOINT
+
+
+def energy_to_density(energy: float) -> int:
+    """Section energy 0..1 -> melody density bin (calm = sparse, intense = busy)."""
+    return int(np.searchsorted((0.3, 0.55, 0.8), energy, side="right"))
+
+
+def energy_to_register(energy: float) -> int | None:
+    """Extreme energies pull the melody low or high; the middle leaves it to the model."""
+    return 0 if energy <= 0.2 else 2 if energy >= 0.8 else None
+
+
+@dataclass
+class EcmgResult:
+    lead_sheet: LeadSheet
+    roll: np.ndarray  # (n_bars * 16, C) the generated piece, key-relative
+    windows: list = field(default_factory=list)  # the long-form plan (longform.Window)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+class EcmgPipeline:
+    """``EcmgPipeline.from_pretrained()(attributes=..., sentence=..., broad=..., targeted=...)``."""
+
+    def __init__(self, model: EcmgModel, *, steps: int = 16, checkpoint: str = ""):
+        self.model = model.eval()
+        self.representation = PianoRoll()
+        self.sampler = FlowSampler(steps=steps)
+        self.checkpoint = checkpoint
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None, *, steps: int = 16) -> "EcmgPipeline":
+        """Load ``path`` (default: the shipped checkpoint); bad files raise VmbError naming them."""
+        path = Path(path) if path is not None else default_checkpoint_path()
+        if not path.exists() and path == default_checkpoint_path():
+            raise VmbError(
+                f"checkpoint {path}: the default ECMG checkpoint is not installed; train one with "
+                "`vmb train ecmg` or use --generator baseline"
+            )
+        model, _info = load_checkpoint(path)
+        return cls(model, steps=steps, checkpoint=str(path))
+
+    # ------------------------------------------------------------------ conditions
+
+    def _reference_window(self, sheet: LeadSheet | None, index: int) -> np.ndarray | None:
+        """The ``index``-th 4-bar window (cycling) of a reference's roll, skipping a pickup bar."""
+        if sheet is None or not sheet.melody:
+            return None
+        roll = self.representation.encode(sheet)
+        n_bars = roll.shape[0] // STEPS_PER_BAR
+        first_full = 1 if sheet.melody and min(n.start for n in sheet.melody) > 1e-6 and n_bars > 4 else 0
+        starts = list(range(first_full, max(first_full, n_bars - BARS_PER_SEGMENT) + 1, BARS_PER_SEGMENT))
+        return crop_segment(roll, starts[index % len(starts)])
+
+    def _conditions(self, n: int, *, text: np.ndarray | None, targeted: np.ndarray | None,
+                    broad: list[np.ndarray | None], attrs: list[list[int]], meter: str) -> Conditions:
+        silent = np.full((SEGMENT_STEPS, self.model.config.channels), -1.0, np.float32)
+        return Conditions(
+            text=torch.from_numpy(np.repeat((text if text is not None else np.zeros(384, np.float32))[None], n, 0)),
+            text_on=torch.full((n,), text is not None),
+            targeted=torch.from_numpy(np.repeat((targeted if targeted is not None else silent)[None], n, 0)),
+            targeted_on=torch.full((n,), targeted is not None),
+            broad=torch.from_numpy(np.stack([b if b is not None else silent for b in broad])),
+            broad_on=torch.tensor([b is not None for b in broad]),
+            attrs=torch.tensor(attrs, dtype=torch.long),
+            step_mask=torch.from_numpy(np.repeat(step_mask(meter, BARS_PER_SEGMENT)[None], n, 0)),
+        )
+
+    def _sample(self, cond: Conditions, *, seed: int, guidance: float, control_scale: float,
+                callback=None) -> np.ndarray:
+        gen = torch.Generator().manual_seed(seed)
+        uncond = cond.dropped(text=True, targeted=True, broad=True, attrs=True)
+        x = self.sampler.sample(self.model, cond, generator=gen, guidance=guidance, uncond=uncond,
+                                control_scale=control_scale, callback=callback)
+        return x.numpy()
+
+    # ------------------------------------------------------------------ call
+
+    @torch.inference_mode()
+    def __call__(
+        self,
+        *,
+        attributes: Attributes,
+        sentence: str = "",
+        text_embedding: np.ndarray | None = None,
+        broad: LeadSheet | None = None,
+        targeted: LeadSheet | None = None,
+        length_beats: float | None = None,
+        sections: list[Section] | None = None,
+        density: int | None = None,
+        seed: int = 0,
+        guidance: float = 2.0,
+        control_scale: float = 1.0,
+        use_text: bool = True,
+    ) -> EcmgResult:
+        """Generate a lead sheet of ``length_beats`` beats (default: ``attributes.duration_s``
+        at its tempo, else 8 bars).
+
+        ``broad`` (m_i*) steers contour and rhythm through the ControlFormer; ``targeted``
+        (m_k*) and the text bridge (``text_embedding``, else ``sentence`` encoded with MiniLM)
+        are cross-attention context. ``sections`` (beats) give the form and energy curve;
+        ``density`` (0..3) overrides the energy-derived note-density bin.
+        """
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        key = attributes.key or (targeted.key if targeted else "C")
+        key, key_mode = parse_key(key)
+        mode = attributes.mode or key_mode or (targeted.mode if targeted else "major")
+        meter = attributes.meter or (targeted.meter if targeted else "4/4")
+        if meter not in METERS:
+            raise VmbError(f"meter {meter!r} is not supported; use one of {', '.join(METERS)}")
+        bpm = attributes.tempo_bpm or TEMPO_CLASSES[attributes.tempo_class or "medium"][2]
+        tempo_class = attributes.tempo_class or tempo_class_of(bpm)
+        per_bar = bar_beats(meter)
+        if length_beats is None:
+            length_beats = attributes.duration_s * bpm / 60.0 if attributes.duration_s else 8 * per_bar
+        if not (0 < length_beats <= 4000):
+            raise VmbError(f"length {length_beats:g} beats is out of range (0 < length <= 4000)")
+        n_bars = max(1, math.ceil(length_beats / per_bar - 1e-6))
+        energy = attributes.energy if attributes.energy is not None else 0.5
+        sections = list(sections) if sections else default_sections(n_bars, per_bar, energy)
+        windows = plan_windows(n_bars, sections, per_bar)
+
+        if text_embedding is None and use_text and sentence:
+            from vmb.embed import encode_texts
+
+            text_embedding = encode_texts([sentence])[0]
+        text = None if text_embedding is None or not use_text else np.asarray(text_embedding, np.float32)
+        tgt = self._reference_window(targeted, 0)
+        timings["prepare"] = time.perf_counter() - t0
+
+        def attrs_for(w) -> list[int]:
+            return attribute_ids(mode=mode, tempo_class=tempo_class, meter=meter,
+                                 density=density if density is not None else energy_to_density(w.energy),
+                                 register=energy_to_register(w.energy), role=w.role)
+
+        # Pass 1: one theme per distinct section letter, guided by the broad reference.
+        t1 = time.perf_counter()
+        groups = sorted({w.group for w in windows})
+        first_of = {g: next(w for w in windows if w.group == g) for g in groups}
+        themes: dict[int, np.ndarray | None] = {}
+        if len(windows) > 1:
+            cond = self._conditions(
+                len(groups), text=text, targeted=tgt, meter=meter,
+                broad=[self._reference_window(broad, g) for g in groups],
+                attrs=[attrs_for(first_of[g]) for g in groups],
+            )
+            rolls = self._sample(cond, seed=seed, guidance=guidance, control_scale=control_scale)
+            themes = {g: rolls[i] for i, g in enumerate(groups)}
+        timings["themes"] = time.perf_counter() - t1
+
+        # Pass 2: all windows jointly, shared bars averaged, each window recalling its theme.
+        t2 = time.perf_counter()
+        if len(windows) == 1:  # a single window borrows from the broad reference directly
+            refs = [self._reference_window(broad, 0)]
+        else:
+            refs = [themes[w.group] for w in windows]
+        cond = self._conditions(len(windows), text=text, targeted=tgt, broad=refs, meter=meter,
+                                attrs=[attrs_for(w) for w in windows])
+        rolls = self._sample(cond, seed=seed + 1, guidance=guidance, control_scale=control_scale,
+                             callback=overlap_callback() if len(windows) > 1 else None)
+        timings["piece"] = time.perf_counter() - t2
+
+        t3 = time.perf_counter()
+        roll = stitch(rolls, n_bars)
+        lead = self.representation.decode(
+            roll, key=key, mode=mode, meter=meter, sections=sections, length_beats=float(length_beats),
+            title="ECMG", source=f"vmb:ecmg:{Path(self.checkpoint).name or 'untrained'}",
+        )
+        timings["decode"] = time.perf_counter() - t3
+        return EcmgResult(lead_sheet=lead, roll=roll, windows=windows, timings_s=timings)

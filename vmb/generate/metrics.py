@@ -1,0 +1,62 @@
+"""Roll-level checks of generated segments, used during training validation.
+
+(The note-level musicality and similarity metrics for benchmarks live in
+``vmb.evaluate.symbolic``; a stage may not import another stage, so training keeps these few
+roll-level ones here.) All work in key-relative space (tonic = 0), on (B, S, C) rolls:
+- ``scale_consistency``: fraction of sounding melody steps inside the requested mode's scale;
+- ``mode_accuracy``: fraction of samples whose melody+harmony pitch-class histogram
+  correlates better with the Krumhansl-Kessler profile of the requested mode than with the
+  other mode's (both at tonic 0);
+- ``density_accuracy``: fraction of samples whose melody onsets per beat fall in the
+  requested density bin;
+- ``pitch_class_entropy``: mean entropy (bits) of the melody's sounding pitch classes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vmb.generate.conditioning import ATTRIBUTES, MODES, density_bin
+from vmb.generate.representation import LAYOUT, MELODY_LOW
+from vmb.vocab import SCALES
+
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+_MODE, _DENSITY = ATTRIBUTES.index("mode"), ATTRIBUTES.index("density")
+
+
+def roll_melody(roll: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(relative pitch classes of sounding steps, onset flags of real steps) of one roll."""
+    mel = roll[:, LAYOUT.mel]
+    on = (mel.max(1) > 0) & mask
+    pcs = (mel.argmax(1)[on] + MELODY_LOW) % 12
+    pitch = np.where(on, mel.argmax(1), -1)
+    changed = np.r_[True, pitch[1:] != pitch[:-1]]
+    onsets = on & ((roll[:, LAYOUT.mel_onset] > 0) | changed)
+    return pcs, onsets[mask]
+
+
+def sample_metrics(rolls: np.ndarray, batch) -> dict[str, float]:
+    """Metrics of sampled ``rolls`` (B, S, C) against the requests in ``batch`` (a data.Batch)."""
+    scale_hits, mode_ok, dens_ok, entropies = [], [], [], []
+    for roll, mask, attrs in zip(rolls, batch.step_mask, batch.attrs):
+        mode = MODES[attrs[_MODE] - 1] if attrs[_MODE] else "major"
+        pcs, onsets = roll_melody(roll, mask)
+        if len(pcs):
+            scale_hits.append(np.isin(pcs, SCALES[mode]).mean())
+            hist = np.bincount(pcs, minlength=12).astype(float)
+            p = hist[hist > 0] / hist.sum()
+            entropies.append(float(-(p * np.log2(p)).sum()))
+        hist = np.bincount(pcs, minlength=12).astype(float) + ((roll[mask][:, LAYOUT.harm] > 0).sum(0))
+        if hist.sum() > 0:
+            r_major = np.corrcoef(hist, KK_MAJOR)[0, 1]
+            r_minor = np.corrcoef(hist, KK_MINOR)[0, 1]
+            mode_ok.append((r_minor > r_major) == (mode == "minor"))
+        if attrs[_DENSITY]:
+            dens_ok.append(density_bin(onsets.sum() / (mask.sum() / 4)) == attrs[_DENSITY] - 1)
+
+    def mean(x):
+        return float(np.mean(x)) if len(x) else 0.0
+
+    return {"scale_consistency": mean(scale_hits), "mode_accuracy": mean(mode_ok),
+            "density_accuracy": mean(dens_ok), "pitch_class_entropy": mean(entropies)}

@@ -1,0 +1,102 @@
+"""The ECMG model: condition encoder + DiT + ControlFormer, built from one config dataclass.
+
+Shapes: B = batch, S = roll steps (``config.steps``), C = roll channels.
+
+``EcmgModel(x, t, cond)`` returns the rectified-flow velocity (B, S, C) for noisy rolls ``x``
+at flow times ``t`` (B,) in [0, 1] (1 = pure noise) under :class:`Conditions` ``cond``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vmb.generate.conditioning import ConditionEncoder, Conditions
+from vmb.generate.controlformer import ControlFormer
+from vmb.generate.dit import DiT
+from vmb.generate.representation import LAYOUT, SEGMENT_STEPS
+
+
+@dataclass
+class EcmgConfig:
+    """Everything needed to rebuild the model (saved inside every checkpoint)."""
+
+    representation: str = "pianoroll-v1"
+    channels: int = LAYOUT.channels
+    steps: int = SEGMENT_STEPS  # roll rows per segment (16ths)
+    patch: int = 2  # roll rows per time token
+    width: int = 192
+    depth: int = 6
+    heads: int = 4
+    mlp_ratio: float = 3.0
+    control_depth: int = 3  # N: DiT blocks copied into the ControlFormer
+    text_dim: int = 384  # MiniLM sentence embedding
+    text_tokens: int = 4
+    targeted_tokens: int = 4
+
+    @classmethod
+    def preset(cls, name: str) -> "EcmgConfig":
+        """'default' (the shipped size) or 'debug' (tiny, for tests)."""
+        if name == "default":
+            return cls()
+        if name == "debug":
+            return cls(width=32, depth=2, heads=2, mlp_ratio=2.0, control_depth=1, text_tokens=2,
+                       targeted_tokens=2)
+        raise ValueError(f"unknown ECMG preset {name!r}; use 'default' or 'debug'")
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "EcmgConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown config fields {sorted(unknown)}")
+        return cls(**data)
+
+
+class EcmgModel(nn.Module):
+    """Explicitly conditioned music generator (velocity predictor)."""
+
+    def __init__(self, config: EcmgConfig):
+        super().__init__()
+        self.config = config
+        self.conditions = ConditionEncoder(
+            channels=config.channels, patch=config.patch, width=config.width, text_dim=config.text_dim,
+            text_tokens=config.text_tokens, targeted_tokens=config.targeted_tokens,
+        )
+        self.dit = DiT(
+            channels=config.channels, steps=config.steps, patch=config.patch, width=config.width,
+            depth=config.depth, heads=config.heads, mlp_ratio=config.mlp_ratio,
+        )
+        # Built after the DiT so it starts as an exact copy of the DiT's first blocks.
+        self.control = ControlFormer(self.dit, config.control_depth) if config.control_depth > 0 else None
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: Conditions,
+                control_scale: float = 1.0) -> torch.Tensor:
+        context, attr_vector = self.conditions(cond)
+        control = None
+        if self.control is not None and control_scale != 0 and bool(cond.broad_on.any()):
+            scale = cond.broad_on.to(x.dtype) * control_scale  # dropped broad reference: no control
+
+            def control(tokens, c):
+                return self.control(tokens, cond.broad, c, context, scale)
+
+        return self.dit(x, t, context, attr_vector, cond.step_mask, control=control)
+
+    def save_pretrained(self, path, *, step: int = 0, half: bool = False, meta: dict | None = None):
+        """Write config + weights to one file (see :mod:`vmb.generate.checkpoint`)."""
+        from vmb.generate.checkpoint import save_pretrained
+
+        return save_pretrained(self, path, step=step, half=half, meta=meta)
+
+    @classmethod
+    def from_pretrained(cls, path) -> "EcmgModel":
+        """Load a checkpoint file (raises VmbError naming the file when it is bad)."""
+        from vmb.generate.checkpoint import load_checkpoint
+
+        return load_checkpoint(path)[0]
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
