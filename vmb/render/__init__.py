@@ -1,5 +1,6 @@
 """Render: arrangement, SoundFont synthesis, mastering and file writing (the paper's decoder 𝒟)."""
 
+from .arrange import arrange
 from .master import loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
 from .plot import plot_score, plot_waveform
@@ -7,6 +8,7 @@ from .soundfont import find_soundfont, synthesize
 from .writers import atomic_path, write_audio, write_json
 
 __all__ = [
+    "arrange",
     "atomic_path",
     "find_soundfont",
     "loudness_lufs",

@@ -1,0 +1,232 @@
+"""The arranger: styles, instruments, ranges, the ending, dynamics, determinism, meters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from arrange_leads import bar_beats, make_lead
+from vmb import VmbError
+from vmb.render import arrange
+from vmb.render.styles import STYLES, resolve_style
+from vmb.types import Attributes, Score, TempoChange
+from vmb.vocab import DRUM_NOTES, GENRES, INSTRUMENTS, METERS, PITCH_CLASS
+
+TEMPO = [TempoChange(0.0, 100.0)]
+HARMONY_ROLES = {"comp", "pad"}
+
+
+def run(lead=None, style=None, seed=0, **attrs) -> Score:
+    return arrange(lead or make_lead(), Attributes(**attrs), tempo_map=TEMPO, seed=seed, style=style)
+
+
+def final_downbeat(score: Score) -> float:
+    bb = score.beats_per_bar
+    return bb * math.floor((score.length_beats - 1e-6) / bb)
+
+
+def test_styles_cover_every_genre():
+    assert len(STYLES) >= 11
+    for genre in GENRES:
+        assert resolve_style(None, Attributes(genres=[genre])).name in STYLES
+    for name in ("pop", "rock", "electronic", "hip hop", "lofi", "jazz", "blues", "cinematic", "ambient",
+                 "folk", "piano", "latin"):
+        assert name in STYLES
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_style_band(name):
+    style = STYLES[name]
+    score = run(make_lead(), style=name, energy=0.8)
+    roles = {t.role for t in score.tracks}
+    assert ("drums" in roles) == any(p.role == "drums" for p in style.parts)
+    assert "bass" in roles or name == "piano"
+    assert roles & HARMONY_ROLES
+    assert score.track("melody") is not None
+    for track in score.tracks:
+        info = INSTRUMENTS[track.instrument]
+        assert track.notes, f"{name}: {track.name} is empty"
+        assert track.program == info.program and track.is_drum == info.is_drum
+    # the style's parts all play at high energy
+    assert sorted(t.instrument for t in score.tracks) == sorted(p.instrument for p in style.parts)
+
+
+def test_solo_piano_is_only_piano():
+    score = run(style="piano")
+    assert {t.instrument for t in score.tracks} == {"piano"}
+    assert {t.role for t in score.tracks} == {"melody", "comp"}
+
+
+def test_requested_instruments_get_tracks_with_their_programs():
+    asked = ["violin", "cello", "harp", "timpani", "drums", "flute", "synth pad", "percussion"]
+    score = run(style="piano", instruments=asked)
+    by_instrument = {t.instrument: t for t in score.tracks}
+    for name in asked:
+        track = by_instrument[name]
+        assert track.notes and track.program == INSTRUMENTS[name].program
+    assert by_instrument["violin"].role == "melody"
+    assert by_instrument["cello"].role in ("counter", "bass")
+    assert by_instrument["synth pad"].role == "pad"
+    assert by_instrument["drums"].is_drum and by_instrument["harp"].role == "arp"
+    assert by_instrument["flute"].role == "counter"  # the melody was taken by the violin
+
+
+def test_requested_instrument_replaces_the_style_default():
+    score = run(style="pop", instruments=["trumpet", "acoustic guitar"])
+    assert score.track("melody").instrument == "trumpet"
+    assert score.track("comp").instrument == "acoustic guitar"
+    assert "synthesizer" not in {t.instrument for t in score.tracks if t.role == "melody"}
+
+
+def test_excluded_instruments_are_absent_or_substituted():
+    score = run(style="rock", excluded_instruments=["drums", "distorted guitar", "bass"])
+    instruments = {t.instrument for t in score.tracks}
+    assert not any(t.is_drum for t in score.tracks)
+    assert not instruments & {"drums", "distorted guitar", "bass"}
+    assert score.track("comp") is not None and score.track("bass") is not None
+    latin = run(style="latin", excluded_instruments=["drums"])
+    assert not any(t.is_drum for t in latin.tracks)
+    piano = run(style="piano", excluded_instruments=["piano"])
+    assert "piano" not in {t.instrument for t in piano.tracks} and piano.track("melody").notes
+
+
+@pytest.mark.parametrize("meter", METERS)
+def test_every_style_and_meter_stays_in_range_and_time(meter):
+    lead = make_lead("D", "minor", meter)
+    for name in STYLES:
+        score = run(lead, style=name, energy=0.7)
+        assert score.meter == meter and score.length_beats == lead.length_beats
+        for track in score.tracks:
+            info = INSTRUMENTS[track.instrument]
+            for n in track.notes:
+                assert 0.0 <= n.start < score.length_beats, (name, track.name, n)
+                assert n.start + n.duration <= score.length_beats + 1e-6, (name, track.name, n)
+                assert n.duration > 0 and 1 <= n.velocity <= 127
+                assert info.low <= n.pitch <= info.high, (name, track.name, n.pitch)
+
+
+@pytest.mark.parametrize("name", sorted(STYLES))
+def test_final_tonic_chord_on_the_last_downbeat_held_to_the_end(name):
+    lead = make_lead("Bb", "major", "3/4" if name in ("jazz", "classical") else "4/4")
+    score = run(lead, style=name)
+    final, tonic = final_downbeat(score), PITCH_CLASS["BB"]
+    struck = [n for t in score.tracks if not t.is_drum for n in t.notes if final - 1e-6 <= n.start < final + 0.3]
+    assert tonic in {n.pitch % 12 for n in struck}
+    assert all(abs(n.start + n.duration - score.length_beats) < 1e-6 for n in struck)
+    pitched_last = max(n.start for t in score.tracks if not t.is_drum for n in t.notes)
+    assert pitched_last < final + 0.3  # nothing new after the final chord (a strum at most)
+    bass = score.track("bass") or score.track("comp")  # solo piano: the left hand
+    lowest = min((n for n in bass.notes if n.start >= final - 1e-6), key=lambda n: n.pitch)
+    assert lowest.pitch % 12 == tonic and abs(lowest.start - final) < 1e-6
+    drums = score.track("drums")
+    if drums is not None:
+        hits = {n.pitch for n in drums.notes if abs(n.start - final) < 1e-6}
+        assert DRUM_NOTES["kick"] in hits
+        # a fill leads into the last bar
+        fill_hits = [n for n in drums.notes if final - 1.0 - 0.02 <= n.start < final - 0.02]
+        assert any(n.pitch in (DRUM_NOTES["snare"], DRUM_NOTES["tom_high"], DRUM_NOTES["tom_mid"],
+                               DRUM_NOTES["tom_low"], DRUM_NOTES["timbale"]) for n in fill_hits)
+
+
+def test_energy_raises_velocity_and_density():
+    lead = make_lead()
+    soft, loud = run(lead, style="pop", energy=0.15), run(lead, style="pop", energy=0.95)
+    for role in ("drums", "bass", "melody"):
+        v_soft = np.mean([n.velocity for n in soft.track(role).notes])
+        v_loud = np.mean([n.velocity for n in loud.track(role).notes])
+        assert v_loud > v_soft + 10, role
+    assert len(loud.track("drums").notes) > 1.3 * len(soft.track("drums").notes)
+    assert len(loud.tracks) > len(soft.tracks)  # the pad and the arpeggio join in
+
+
+def test_section_energy_shapes_the_arrangement():
+    lead = make_lead(sections=(("intro", 0.2), ("A", 0.2), ("B", 0.95), ("ending", 0.5)))
+    score = run(lead, style="pop", energy=0.5)
+    a, b = lead.sections[1], lead.sections[2]
+
+    def inside(track, sec):
+        return [n for n in track.notes if sec.start <= n.start < sec.end - 2.5]  # before the fill
+
+    drums = score.track("drums")
+    assert np.mean([n.velocity for n in inside(drums, b)]) > np.mean([n.velocity for n in inside(drums, a)]) + 10
+    assert len(inside(drums, b)) > len(inside(drums, a))
+    # a crash on the louder section's downbeat
+    assert any(n.pitch == DRUM_NOTES["crash"] and abs(n.start - b.start) < 0.02 for n in drums.notes)
+
+
+def test_intro_is_chords_only_and_builds():
+    lead = make_lead()
+    score = run(lead, style="pop", energy=0.6)
+    intro = lead.sections[0]
+    assert not [n for n in score.track("melody").notes if n.start < intro.end - 0.05]
+    assert [n for n in score.track("comp").notes if n.start < intro.end]
+    bb = bar_beats(lead.meter)
+    first = [n for n in score.track("drums").notes if n.start < bb]
+    body = [n for n in score.track("drums").notes if lead.sections[1].start <= n.start < lead.sections[1].start + bb]
+    assert len(first) < len(body) or np.mean([n.velocity for n in first]) < np.mean([n.velocity for n in body])
+
+
+def test_deterministic_for_a_seed():
+    lead = make_lead("E", "minor", "6/8")
+    one, two = run(lead, style="latin", seed=3), run(lead, style="latin", seed=3)
+    assert one.to_dict() == two.to_dict()
+    assert run(lead, style="latin", seed=4).to_dict() != one.to_dict()
+
+
+def test_humanising_keeps_onsets_near_the_grid():
+    score = run(make_lead(), style="pop", energy=0.8)
+    beat_s = 60.0 / TEMPO[0].bpm
+    drums = score.track("drums").notes
+    off = [abs(n.start - round(n.start * 4) / 4) * beat_s for n in drums]
+    assert max(off) <= 0.010 and max(off) > 0.0  # humanised, yet within 10 ms of a sixteenth
+
+
+def test_swing_moves_offbeat_eighths_later():
+    score = run(make_lead(), style="jazz", energy=0.6)
+    ride = [n.start % 1.0 for n in score.track("drums").notes if n.pitch == DRUM_NOTES["ride"]]
+    offbeats = [f for f in ride if 0.2 < f < 0.9]
+    assert offbeats and all(0.6 < f < 0.7 for f in offbeats)  # swung to about 2/3 of the beat
+
+
+def test_pads_lead_voices_smoothly():
+    lead = make_lead(progression=2)
+    score = run(lead, style="ambient")
+    pad = score.track("pad").notes
+    changes = sorted({c.start for c in lead.chords} - {final_downbeat(score)})
+    voicings = [sorted(n.pitch for n in pad if n.start <= t + 0.1 < n.start + n.duration) for t in changes]
+    moves = [np.mean([abs(a - b) for a, b in zip(x, y)]) for x, y in zip(voicings, voicings[1:])
+             if len(x) == len(y) >= 3 and x != y]
+    assert moves and np.mean(moves) <= 2.5  # common tones held, the rest move by steps
+
+
+def test_style_resolution():
+    assert resolve_style("EDM", Attributes()).name == "electronic"
+    assert resolve_style("solo piano", Attributes()).name == "piano"
+    assert resolve_style(None, Attributes(genres=["hip-hop"])).name == "hip hop"
+    assert resolve_style(None, Attributes(moods=["calm"])).name == "ambient"
+    assert resolve_style(None, Attributes(moods=["epic"])).name == "cinematic"
+    assert resolve_style(None, Attributes()).name == "pop"
+    with pytest.raises(VmbError, match="style"):
+        resolve_style("polka-metal", Attributes())
+
+
+def test_bad_input_is_a_clear_error():
+    lead = make_lead()
+    with pytest.raises(VmbError, match="meter"):
+        arrange(make_lead().__class__(**{**lead.__dict__, "meter": "5/4"}), Attributes(), tempo_map=TEMPO)
+    with pytest.raises(VmbError, match="tempo_map"):
+        arrange(lead, Attributes(), tempo_map=[])
+    with pytest.raises(VmbError, match="length_beats"):
+        arrange(make_lead().__class__(**{**lead.__dict__, "length_beats": 0.0}), Attributes(), tempo_map=TEMPO)
+
+
+def test_lead_without_melody_or_chords_still_arranges():
+    lead = make_lead()
+    bare = lead.__class__(melody=[], chords=[], sections=[], key="A", mode="minor", meter="2/4", length_beats=16.0)
+    score = run(bare, style="folk")
+    assert score.track("melody").notes and score.track("bass").notes
+    final = final_downbeat(score)
+    assert PITCH_CLASS["A"] in {n.pitch % 12 for t in score.tracks if not t.is_drum for n in t.notes
+                                if abs(n.start - final) < 0.35}

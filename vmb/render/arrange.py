@@ -1,0 +1,261 @@
+"""The arranger: a lead sheet (melody, chords, sections) -> a multi-track :class:`~vmb.types.Score`.
+
+It works like a session arranger with a style sheet (:mod:`vmb.render.styles`): it picks a
+band for the genre, swaps in the instruments the user asked for and out the ones they
+excluded, plans every bar's energy from the sections (a sparse building intro, parts
+joining as energy rises, drum fills into each new section), writes each part
+(:mod:`vmb.render.parts`), ends on the tonic chord struck on the last downbeat and held
+to ``length_beats``, then swings and humanises the timing slightly with a seeded rng.
+
+Times are beats (quarter notes); humanising moves onsets by at most 8 ms so the beat
+stays measurable.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from vmb import VmbError
+from vmb.render.parts import EPS, Bar, Part, Plan, final_notes, generate
+from vmb.render.styles import (PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style,
+                               roles_for)
+from vmb.render.voicing import Harmony, fold
+from vmb.types import Attributes, LeadSheet, Note, Score, Section, TempoChange, Track
+from vmb.vocab import INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
+
+ROLE_VOLUME = {"drums": 0.8, "perc": 0.6, "bass": 0.8, "comp": 0.65, "pad": 0.45, "melody": 0.8,
+               "counter": 0.55, "arp": 0.45, "timpani": 0.6}
+MAX_JITTER_S = 0.008  # humanised onsets stay within 8 ms of the grid
+JITTER_SD_S = 0.003
+
+
+def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoChange], seed: int = 0,
+            duration_s: float | None = None, style: str | None = None) -> Score:
+    """Arrange ``lead`` for a band in ``style`` (or the style the attributes imply).
+
+    ``attributes`` gives genres/moods (the style when ``style`` is None), ``instruments``
+    that must each get a track, ``excluded_instruments`` that must not appear, and
+    ``energy`` (0..1) that with each section's energy sets dynamics and density.
+    ``tempo_map`` (beats -> BPM) and ``duration_s`` are passed through to the Score.
+    Same inputs and ``seed`` give the same Score.
+    """
+    _validate(lead, tempo_map)
+    chosen = resolve_style(style, attributes)
+    parts = assign_parts(chosen, attributes.instruments, attributes.excluded_instruments)
+    plan = make_plan(lead, chosen, base_energy(attributes, chosen),
+                     has_beat=any(p.role in ("drums", "perc") for p in parts))
+    rng = np.random.default_rng(seed)
+    tracks: list[Track] = []
+    for part in parts:
+        notes = generate(part, plan, rng)
+        if not notes and not part.requested:
+            continue  # the energy never rose far enough for this part to join
+        notes = _finish(notes + final_notes(part, plan), part, plan, tempo_map, rng)
+        info = INSTRUMENTS[part.instrument]
+        name = f"{part.instrument} ({part.role})"
+        while any(t.name == name for t in tracks):
+            name += "'"
+        tracks.append(Track(name=name, program=info.program, notes=notes, is_drum=info.is_drum,
+                            role=part.role, instrument=part.instrument, volume=part.volume, pan=part.pan))
+    return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
+                 sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s)
+
+
+def _validate(lead: LeadSheet, tempo_map: list[TempoChange]) -> None:
+    if not lead.length_beats or lead.length_beats <= 0:
+        raise VmbError(f"lead sheet length_beats must be positive, got {lead.length_beats!r}")
+    if lead.meter not in METERS:
+        raise VmbError(f"lead sheet meter {lead.meter!r} is not one of {', '.join(METERS)}")
+    if lead.mode not in MODES:
+        raise VmbError(f"lead sheet mode {lead.mode!r} is not 'major' or 'minor'")
+    if str(lead.key).strip().upper() not in PITCH_CLASS:
+        raise VmbError(f"lead sheet key {lead.key!r} is not a tonic name like 'D' or 'Bb'")
+    if not tempo_map or any(not c.bpm or c.bpm <= 0 for c in tempo_map):
+        raise VmbError("tempo_map must hold at least one change with a positive bpm")
+
+
+# --------------------------------------------------------------------------- the band
+
+
+def _default_pattern(role: str, instrument: str, style: Style) -> str:
+    if role == "drums":
+        return style.fallback_drums
+    if role == "comp" and INSTRUMENTS[instrument].family in ("guitar", "plucked"):
+        return "strum"
+    return ROLE_PATTERN[role]
+
+
+def _claim(parts: list[Part], instrument: str, style: Style) -> None:
+    """Give an asked-for instrument a part: its own, a free part of a role it fits, or a new one."""
+    same = next((p for p in parts if p.instrument == instrument and not p.requested), None)
+    if same is not None:
+        same.requested = True
+        return
+    roles = roles_for(instrument)
+    for role in roles:
+        free = next((p for p in parts if p.role == role and not p.requested), None)
+        if free is not None:
+            free.instrument, free.requested = instrument, True
+            return
+        if not any(p.role == role for p in parts):
+            parts.append(Part(role, instrument, _default_pattern(role, instrument, style),
+                              volume=ROLE_VOLUME[role], requested=True))
+            return
+    # every role it fits is taken by another asked-for instrument: a second melody plays a
+    # counter-line, anything else doubles the first part of its role
+    base = next(p for p in parts if p.role == roles[0])
+    role, pattern = ("counter", "guide") if base.role == "melody" else (base.role, base.pattern)
+    parts.append(Part(role, instrument, pattern, volume=ROLE_VOLUME[role] * 0.8, pan=-base.pan,
+                      requested=True))
+
+
+def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> list[Part]:
+    """The style's band with asked-for instruments in and excluded ones out (or substituted).
+
+    Excluding "drums" removes every drum and percussion part that was not asked for.
+    """
+    asked = list(dict.fromkeys(normalize_instrument(i) for i in instruments))
+    banned = {normalize_instrument(i) for i in excluded} - set(asked)
+    parts = [Part(s.role, s.instrument, s.pattern, s.threshold, s.volume, s.pan) for s in style.parts]
+    for instrument in asked:
+        _claim(parts, instrument, style)
+    kept: list[Part] = []
+    for part in parts:
+        if not part.requested and part.role in ("drums", "perc") and ("drums" in banned or part.instrument in banned):
+            continue
+        if not part.requested and part.instrument in banned:
+            used = {p.instrument for p in parts}
+            options = [i for i in SUBSTITUTES.get(part.role, ()) if i not in banned]
+            fresh = [i for i in options if i not in used]
+            if not options:
+                continue
+            part.instrument = (fresh or options)[0]
+        kept.append(part)
+    return kept
+
+
+# --------------------------------------------------------------------------- the bar plan
+
+
+def _kind(name: str) -> str:
+    low = name.strip().lower()
+    if low.startswith("intro"):
+        return "intro"
+    if low.startswith(("outro", "ending", "end", "coda")):
+        return "ending"
+    return "body"
+
+
+def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -> Plan:
+    """Every bar's energy and kind, the drum fills, and the harmony of ``lead``."""
+    num, den = (int(x) for x in lead.meter.split("/"))
+    bar_beats = num * 4.0 / den
+    length = float(lead.length_beats)
+    final = bar_beats * math.floor((length - EPS) / bar_beats)
+    sections = sorted(lead.sections, key=lambda s: s.start) or [Section("A", 0.0, length, 0.5)]
+
+    def section_index(t: float) -> int:
+        return max([i for i, s in enumerate(sections) if s.start <= t + EPS] or [0])
+
+    bars: list[Bar] = []
+    for i in range(int(round(final / bar_beats))):
+        start = i * bar_beats
+        k = section_index(start)
+        sec = sections[k]
+        e = float(np.clip(energy + 0.8 * (sec.energy - 0.5), 0.05, 1.0))
+        progress = (start - sec.start) / max(sec.end - sec.start, bar_beats)
+        kind = _kind(sec.name)
+        if kind == "intro" or "build" in sec.name.lower():  # building up
+            e *= 0.55 + 0.45 * progress
+        first_of_section = i > 0 and section_index(start - bar_beats) != k
+        bars.append(Bar(i, start, start + bar_beats, e, kind, float(np.clip(progress, 0, 1)), first_of_section))
+
+    def fill_length(e: float) -> float:
+        if lead.meter == "6/8":
+            return 1.5
+        return 2.0 if lead.meter == "4/4" and e >= 0.65 else 1.0
+
+    fills: list[tuple[float, float, float]] = []
+    boundaries = [s.start for s in sections[1:] if bar_beats <= s.start < final - EPS] + ([final] if bars else [])
+    for b in boundaries:
+        bar = bars[min(len(bars) - 1, int((b - EPS) // bar_beats))]
+        length_f = fill_length(bar.energy)
+        if b - length_f >= bar.start - EPS:
+            fills.append((b - length_f, b, max(bar.energy, 0.3)))
+    harmony = Harmony(lead.chords, PITCH_CLASS[lead.key.strip().upper()], lead.mode, length,
+                      sevenths=style.sevenths)
+    melody = sorted(lead.melody, key=lambda n: (n.start, n.pitch))
+    end_energy = bars[-1].energy if bars else energy
+    return Plan(lead.meter, bar_beats, bars, final, length, end_energy, harmony, style, melody, fills, has_beat)
+
+
+# --------------------------------------------------------------------------- finishing
+
+
+def _bpm_at(tempo_map: list[TempoChange], beat: float) -> float:
+    bpm = tempo_map[0].bpm
+    for change in tempo_map:
+        if change.beat <= beat + EPS:
+            bpm = change.bpm
+    return bpm
+
+
+def _swing(t: float, ratio: float, unit: float) -> float:
+    """Move an onset on the off-subdivision of a pair (the "and") later, to ``ratio`` of the pair."""
+    pair = 2 * unit
+    frac = t % pair
+    if abs(frac - unit) < 1e-4:
+        return t + (2 * ratio - 1) * unit
+    return t
+
+
+def _merge_ties(notes: list[Note]) -> list[Note]:
+    """Join a note to the next one of the same pitch that starts where it ends (held pads)."""
+    out: list[Note] = []
+    last: dict[int, Note] = {}
+    for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        prev = last.get(n.pitch)
+        if prev is not None and abs(prev.start + prev.duration - n.start) < 1e-3:
+            prev.duration = n.start + n.duration - prev.start
+            continue
+        out.append(n)
+        last[n.pitch] = n
+    return out
+
+
+def _finish(notes: list[Note], part: Part, plan: Plan, tempo_map: list[TempoChange],
+            rng: np.random.Generator) -> list[Note]:
+    """Swing, ties, range, humanising, clipping to [0, length] and same-pitch overlaps."""
+    style, info = plan.style, INSTRUMENTS[part.instrument]
+    if style.swing > 0.5 and plan.meter != "6/8":
+        for n in notes:
+            end = _swing(n.start + n.duration, style.swing, style.swing_unit)
+            n.start = _swing(n.start, style.swing, style.swing_unit)
+            n.duration = end - n.start
+    if not info.is_drum:
+        if part.pattern in PATTERNS and PATTERNS[part.pattern].tie:
+            notes = _merge_ties(notes)
+        for n in notes:
+            n.pitch = fold(n.pitch, info.low, info.high)
+    for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        jitter = float(np.clip(rng.normal(0.0, JITTER_SD_S), -MAX_JITTER_S, MAX_JITTER_S))
+        n.velocity = int(np.clip(n.velocity + round(rng.normal(0.0, 2.5)), 1, 127))
+        if n.start >= plan.final - EPS or n.start < EPS:
+            continue  # the first and the final downbeats stay exact
+        end = n.start + n.duration
+        n.start = max(0.0, n.start + jitter * _bpm_at(tempo_map, n.start) / 60.0)
+        n.duration = end - n.start
+    out: list[Note] = []
+    last_by_pitch: dict[int, Note] = {}
+    for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
+        end = min(n.start + n.duration, plan.length)
+        n.duration = end - n.start
+        prev = last_by_pitch.get(n.pitch)
+        if prev is not None and prev.start + prev.duration > n.start:
+            prev.duration = n.start - prev.start
+        if n.duration >= 0.02 and n.start < plan.length:
+            out.append(n)
+            last_by_pitch[n.pitch] = n
+    return [n for n in out if n.duration >= 0.02]
