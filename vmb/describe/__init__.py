@@ -3,3 +3,7 @@ from .image import analyze_image, describe_image, load_image
 from .plot import plot_analysis
 from .video import VideoFeatures, analyze_video, describe_video
 from .visual import ImageFeatures
+
+# Text input -> MusicDescription, and the sentence writer every describer shares.
+from .text import describe_text
+from .writer import apply_user_attributes, suggest_instruments, write_sentence
