@@ -114,25 +114,36 @@ def entry_from_score(path: Path) -> LibraryEntry:
     if meter not in METERS:
         raise VmbError(f"{path}: meter {meter} is not supported")
     flat = score.flatten().notes
+    # A pickup measure is right-aligned in a padded bar 0, so bar lines fall on the grid.
+    bar = sigs[0].barDuration.quarterLength if sigs else 4.0
+    parts = score.parts if hasattr(score, "parts") and len(score.parts) else [score]
+    first = parts[0].getElementsByClass("Measure").first()
+    d = float(first.duration.quarterLength) if first is not None else bar
+    shift = bar - d if 0 < d < bar - 1e-6 else 0.0
     melody: dict[float, Note] = {}
     for n in flat:
         top = max(p.midi for p in n.pitches)
-        start = round(float(n.offset) * 4) / 4
+        start = round((float(n.offset) + shift) * 4) / 4
         if start not in melody or top > melody[start].pitch:
             melody[start] = Note(top, start, max(0.25, round(float(n.quarterLength) * 4) / 4))
     notes = [melody[s] for s in sorted(melody)]
     for a, b in zip(notes, notes[1:]):
         a.duration = min(a.duration, b.start - a.start)
-    length = float(score.highestTime)
+    length = float(score.highestTime) + shift
     chords: list[Chord] = []
     for beat in range(int(math.ceil(length))):
         chroma = np.zeros(12)
-        for n in flat.getElementsByOffset(beat, beat + 1, includeEndBoundary=False, mustBeginInSpan=False):
+        window = flat.getElementsByOffset(beat - shift, beat + 1 - shift, includeEndBoundary=False,
+                                          mustBeginInSpan=False)
+        for n in window:
             for p in n.pitches:
                 chroma[p.pitchClass] = 1.0
         if chroma.any():
             root, quality = match_chord(chroma)
-            chords.append(Chord(float(beat), 1.0, root, quality))
+            if chords and (chords[-1].root, chords[-1].quality) == (root, quality):
+                chords[-1].duration += 1.0
+            else:
+                chords.append(Chord(float(beat), 1.0, root, quality))
     sheet = LeadSheet(melody=notes, chords=chords, key=KEY_NAMES[k.tonic.pitchClass],
                       mode="minor" if k.mode == "minor" else "major", meter=meter, length_beats=length,
                       title=path.stem, source=str(path))
@@ -141,17 +152,20 @@ def entry_from_score(path: Path) -> LibraryEntry:
 
 
 def text_embeddings(entries: list[LibraryEntry], source: str | os.PathLike | None = None, *,
-                    cache: str | os.PathLike | None = None) -> np.ndarray:
-    """(n, 384) float32 description embeddings: the shipped ``tunes_embeddings.npy`` when it
-    matches the default corpus, else computed with :func:`vmb.embed.encode_texts` (each
-    distinct description once) and kept in ``cache`` (an .npy path) for the next run."""
-    texts = [e.description or e.title or "music" for e in entries]
+                    cache: str | os.PathLike | None = None, rows: list[int] | None = None) -> np.ndarray:
+    """(n, 384) float32 description embeddings of ``entries`` (or of the ``rows`` picked from
+    them): the shipped ``tunes_embeddings.npy`` when it matches the default corpus, else
+    computed with :func:`vmb.embed.encode_texts` (each distinct description once) and kept in
+    ``cache`` (an .npy path) for the next run."""
     if source is None:
         shipped = default_tunes_path().with_name("tunes_embeddings.npy")
         if shipped.exists():
             emb = np.load(shipped)
             if emb.shape[0] == len(entries):
-                return emb.astype(np.float32)
+                return emb[rows if rows is not None else slice(None)].astype(np.float32)
+    if rows is not None:
+        entries = [entries[i] for i in rows]
+    texts = [e.description or e.title or "music" for e in entries]
     if cache is not None and Path(cache).exists():
         emb = np.load(cache)
         if emb.shape[0] == len(entries):

@@ -16,6 +16,7 @@ decoding), so every window keeps them.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import time
@@ -61,6 +62,12 @@ class EcmgResult:
     roll: np.ndarray  # (n_bars * 16, C) the generated piece, key-relative
     windows: list = field(default_factory=list)  # the long-form plan (longform.Window)
     timings_s: dict[str, float] = field(default_factory=dict)
+
+
+@functools.lru_cache(maxsize=2)
+def load_ecmg(path: str | None = None, steps: int = 16) -> "EcmgPipeline":
+    """A pipeline kept per (checkpoint, steps) for the process, so later calls are warm."""
+    return EcmgPipeline.from_pretrained(path, steps=steps)
 
 
 class EcmgPipeline:

@@ -146,9 +146,11 @@ def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
 
     # -- data
     entries = load_entries(cfg.data)
-    text = text_embeddings(entries, cfg.data, cache=out / "text_embeddings.npy")
-    if cfg.max_tunes:
-        entries, text = entries[: cfg.max_tunes], text[: cfg.max_tunes]
+    rows = list(range(len(entries)))
+    if cfg.max_tunes:  # a fixed sample across all collections, not the first files
+        rows = sorted(sorted(rows, key=lambda i: zlib.crc32(entries[i].id.encode()))[: cfg.max_tunes])
+    text = text_embeddings(entries, cfg.data, cache=out / "text_embeddings.npy", rows=rows)
+    entries = [entries[i] for i in rows]
     train_idx, val_idx = split(entries, cfg.val_fraction)
     if not val_idx:  # tiny data sets: hold out the last entry
         train_idx, val_idx = train_idx[:-1], train_idx[-1:]
