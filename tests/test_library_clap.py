@@ -66,3 +66,49 @@ def test_clap_falls_back_to_rules_for_symbolic_files(tiny_clap, tmp_path):
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(VmbError, match="no config.json"):
         ClapTagger(tmp_path / "nothing").similarities(np.zeros(100, np.float32), 22050)
+
+
+# --------------------------------------------------------------------------- LLM descriptions
+
+
+@pytest.fixture(scope="module")
+def tiny_lm(tmp_path_factory):
+    """A random-weight 2-layer GPT-2 with a word-level tokenizer, saved as a checkpoint folder."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    words = ["<|endoftext|>", "[UNK]", ".", ",", ":", "a", "slow", "piece", "for", "strings", "in", "minor",
+             "tempo", "music", "gentle", "waltz", "sad", "Description", "Facts", "time"]
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("lm")
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(words), n_positions=128, n_embd=16, n_layer=2, n_head=2)).save_pretrained(path)
+    PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>", unk_token="[UNK]").save_pretrained(path)
+    return path
+
+
+def test_llm_tagger_writes_the_description_from_the_tags(tiny_lm, tmp_path, monkeypatch):
+    from vmb.retrieve.llm import LlmTagger, clean_sentence
+
+    midi = write_midi(tmp_path / "t.mid")
+    tagger = LlmTagger(tiny_lm, max_new_tokens=12)
+    first = analyze_file(midi, tagger=tagger)
+    assert first.error is None and first.analyses[0]["tagger"] == "llm"
+    assert analyze_file(midi, tagger=pickle.loads(pickle.dumps(tagger))).entries == first.entries  # greedy
+    rules = analyze_file(midi).entries[0]
+    assert first.entries[0].moods == rules.moods and first.entries[0].bpm == rules.bpm  # tags from the base
+    prompts_seen = []
+
+    def fake_generate(prompt):
+        prompts_seen.append(prompt)
+        return " A mournful waltz for strings in D minor. And more text"
+
+    monkeypatch.setattr(tagger, "generate", fake_generate)
+    entry = analyze_file(midi, tagger=tagger).entries[0]
+    assert entry.description == "A mournful waltz for strings in D minor."
+    assert "D minor" in prompts_seen[0] and "3/4 time" in prompts_seen[0] and "70 BPM" in prompts_seen[0]
+    monkeypatch.setattr(tagger, "generate", lambda prompt: " , .")
+    assert analyze_file(midi, tagger=tagger).entries[0].description == rules.description  # unusable: rules
+    assert clean_sentence("one two three\nfour. five") == "one two three four."
