@@ -141,8 +141,19 @@ def test_emoji():
     party = describe_text("🎉🔥").attributes
     assert party.arousal > 0.3 and party.tempo_class in {"medium", "fast"}
     neutral = describe_text("🤷 ... !!!")
-    assert neutral.attributes.moods == ["calm"] and neutral.attributes.valence == 0.0
-    assert neutral.sentence.endswith(".")
+    assert neutral.attributes.moods == text_mod.NEUTRAL_MOODS and neutral.attributes.tempo_class == "medium"
+    assert neutral.sentence.endswith(".") and "neutral default" in neutral.reasoning[-1]
+
+
+@pytest.mark.parametrize("text", ["Invoice #4411 total due", "安静的钢琴曲", "120 bpm"])
+def test_no_mood_evidence_gives_the_neutral_moods(text):
+    d = describe_text(text)
+    assert d.attributes.moods == text_mod.NEUTRAL_MOODS
+    assert "no clear mood" in next(r for r in d.reasoning if r.startswith("Emotion match"))
+
+
+def test_named_genre_lends_its_moods_when_words_are_flat():
+    assert describe_text("latin salsa").attributes.moods == ["groovy", "fun"]
 
 
 def test_huge_text_is_read_from_its_start():

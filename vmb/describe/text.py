@@ -26,7 +26,7 @@ import numpy as np
 from vmb import VmbError, vocab
 from vmb.describe import text_lexicon as lex
 from vmb.describe import text_parse as tp
-from vmb.describe.writer import SUGGESTED_PREFIX, join_list, suggest_instruments, write_sentence
+from vmb.describe.writer import SUGGESTED_PREFIX, circumplex, join_list, suggest_instruments, write_sentence
 from vmb.types import Attributes, MusicDescription
 
 MAX_CHARS = 4000  # analysis window: a long text is read from its start
@@ -40,6 +40,10 @@ HUB_WEIGHT = 1.0
 KEYWORD_LIFT = 0.03  # a named mood ranks first, just above the best embedding score
 TEMPERATURE = 0.04  # softmax over mood scores -> circumplex weights
 MOOD_MARGIN = 0.035  # a 2nd/3rd mood must score within this of the first
+MOOD_SPREAD = 1.0  # ... and lie within this circumplex distance of it
+# No mood evidence: the mood scores are flat, or low and nearly flat (gibberish, "120 bpm").
+FLAT_SPREAD, WEAK_TOP, WEAK_SPREAD = 0.08, 0.06, 0.16
+NEUTRAL_MOODS = ["calm", "relaxing"]  # what is left when nothing in the text names a mood
 GENRE_MIN_SIM, GENRE_MARGIN = 0.2, 0.1
 INSTRUMENT_MIN_SIM = 0.25
 GENRE_MOOD_BONUS = 0.04  # a named genre nudges its usual moods (lexicon.GENRE_MOODS)
@@ -188,9 +192,10 @@ def _ngrams(text: str) -> list[str]:
 
 
 def _neutral(notes: list[str]) -> MusicDescription:
-    attrs = Attributes(moods=["calm"], tempo_class="medium", tempo_bpm=vocab.TEMPO_CLASSES["medium"][2],
-                       energy=0.5, valence=0.0, arousal=0.0)
-    reasoning = notes + ["Emotion match: no words or known emoji to read; a neutral, calm default"]
+    valence, arousal = circumplex(NEUTRAL_MOODS)
+    attrs = Attributes(moods=list(NEUTRAL_MOODS), tempo_class="medium", tempo_bpm=vocab.TEMPO_CLASSES["medium"][2],
+                       mode="major", energy=0.5, valence=valence, arousal=arousal)
+    reasoning = notes + [f"Emotion match: no words or known emoji to read; a neutral default: {join_list(NEUTRAL_MOODS)}"]
     return MusicDescription(write_sentence(attrs), attrs, reasoning, source="text")
 
 
@@ -218,6 +223,9 @@ def _moods(scores: np.ndarray, named: list[str], refused: list[str]) -> tuple[li
     order = [int(j) for j in np.argsort(-scores, kind="stable") if np.isfinite(scores[j])]
     top = scores[order[0]] if not named else best
     picked = [m for m in named if m not in refused] + [names[j] for j in order if scores[j] >= top - MOOD_MARGIN]
+    # A companion mood must sit near the first on the circumplex: no "funny, sad and meditative".
+    first = np.array(vocab.MOODS[picked[0]]) if picked else None
+    picked = [m for m in picked if m in named or np.linalg.norm(np.array(vocab.MOODS[m]) - first) <= MOOD_SPREAD]
     finite = np.isfinite(scores)
     weights = np.where(finite, np.exp((np.where(finite, scores, 0.0) - scores[finite].max()) / TEMPERATURE), 0.0)
     return (_unique(picked)[:3] or [names[order[0]]]), weights / weights.sum()
@@ -328,15 +336,26 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     for genre in named["genre"]:
         for m in lex.GENRE_MOODS.get(genre, []):
             scores[mood_names.index(m)] += GENRE_MOOD_BONUS
-    moods, weights = _moods(scores, named["mood"], refused["mood"])
+    spread = float(scores.max() - np.median(scores))
+    weak = not named["mood"] and (spread < FLAT_SPREAD or (scores.max() < WEAK_TOP and spread < WEAK_SPREAD))
+    if weak:  # fall back on the named genre's usual moods, else a calm default
+        fallback = [m for g in named["genre"] for m in lex.GENRE_MOODS.get(g, [])] or NEUTRAL_MOODS + ["hopeful"]
+        moods = [m for m in _unique(fallback) if m not in refused["mood"]][:2]
+        weights = np.array([1.0 if m in moods else 0.0 for m in mood_names]) / len(moods)
+    else:
+        moods, weights = _moods(scores, named["mood"], refused["mood"])
     valence, arousal = (weights @ np.array([vocab.MOODS[m] for m in mood_names])).tolist()
     tendency = float(weights @ np.array([lex.MOOD_TEMPO[m] for m in mood_names]))
     if refused["mood"]:  # "not sad": lean away from what is refused
         away = np.mean([vocab.MOODS[m] for m in refused["mood"]], axis=0)
         valence, arousal = valence - 0.3 * away[0], arousal - 0.3 * away[1]
     valence, arousal = float(np.clip(valence, -1, 1)), float(np.clip(arousal, -1, 1))
-    reasoning.append(f"Emotion match: {_explain_moods(grams, gram_vecs, moods)} "
-                     f"(valence {valence:+.2f}, arousal {arousal:+.2f})")
+    if weak:
+        source = f"the {join_list(named['genre'])} style suggests" if named["genre"] else "a neutral default:"
+        why = f"no clear mood in the words; {source} {join_list(moods)}"
+    else:
+        why = _explain_moods(grams, gram_vecs, moods)
+    reasoning.append(f"Emotion match: {why} (valence {valence:+.2f}, arousal {arousal:+.2f})")
     if refused["mood"]:
         reasoning.append(f"Negation: not {join_list(refused['mood'], 'or')}")
 

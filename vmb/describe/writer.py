@@ -122,7 +122,9 @@ def _parts(a: Attributes, use: str | None, rng: np.random.Generator, instruments
     moods = [mood_adjective(m) for m in a.moods[:3]] or [_pick(rng, W.NEUTRAL_ADJECTIVES)]
     genres = [W.GENRE_DISPLAY.get(g, g) for g in a.genres[:2]]
     nouns = W.GENRE_NOUNS.get(a.genres[0], W.PIECE_NOUNS) if a.genres else W.PIECE_NOUNS
-    feelings = [f for m in a.moods[:2] for f in [_pick(rng, W.MOOD_FEELINGS.get(m, ["emotion"]))]]
+    # What the moods evoke, never the mood word itself again ("a calm piece evoking calm").
+    feelings = [_pick(rng, [f for f in W.MOOD_FEELINGS.get(m, ["emotion"]) if f not in moods] or ["emotion"])
+                for m in a.moods[:2]]
     tempo = a.tempo_class or (vocab.tempo_class_of(a.tempo_bpm) if a.tempo_bpm else None)
     key = ""
     if a.key:
@@ -177,8 +179,8 @@ def _structures(p: dict, rng: np.random.Generator) -> list[list[str]]:
         lead = f"led by {first}" + (f" with {join_list(rest)}" if rest else "")
     return [
         [core, feeling, *tail],
-        [core, tempo_clause, *tail],
-        [" ".join(w for w in (music, inst) if w), tempo_clause, p["key"], p["meter"], *tail],
+        [core, tempo_clause or feeling, *tail],
+        [" ".join(w for w in (music, inst) if w), tempo_clause or feeling, p["key"], p["meter"], *tail],
         [" ".join(w for w in (_noun_phrase(p, rng, tempo_adj=True), "that", _pick(rng, W.FEELING_VERBS_3),
                               p["feeling"] or "emotion") if w), inst, p["key"], p["meter"], *tail],
         [lead[0].upper() + lead[1:] if lead else "", " ".join(w for w in (np_plain, p["key"], p["meter"]) if w),
@@ -309,7 +311,8 @@ def apply_user_attributes(description: MusicDescription, user: Attributes, *, se
     use_clause = f"{_pick(rng, W.USE_LEADS)} {use}" if use else ""
     sentence = _finish([lead, core, *tail, use_clause]) if not lead else \
         _finish([f"{lead}, {core}", *tail, use_clause])
-    asked = ", ".join(f"{name}={getattr(user, name)}" for name in user.set_fields())
+    asked = ", ".join(f"{name}={', '.join(v) if isinstance(v, list) else f'{v:g}' if isinstance(v, float) else v}"
+                      for name in user.set_fields() for v in [getattr(user, name)])
     reasoning = [r for r in description.reasoning if not r.startswith("User request:")]
     reasoning.append(f"User request: {asked} (the user's choices override the description)")
     return MusicDescription(sentence=sentence, attributes=merged, reasoning=reasoning, source=description.source)
