@@ -154,6 +154,12 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -
     bar_beats = num * 4.0 / den
     length = float(lead.length_beats)
     final = bar_beats * math.floor((length - EPS) / bar_beats)
+    tonic = PITCH_CLASS[lead.key.strip().upper()]
+    closing = max(lead.chords, key=lambda c: c.start) if lead.chords else None
+    if (closing is not None and closing.root % 12 == tonic and 0 < closing.start < final
+            and length - closing.start <= 2 * bar_beats + EPS
+            and abs(closing.start / bar_beats - round(closing.start / bar_beats)) < EPS):
+        final = closing.start  # the lead sheet's own closing tonic, held a little over a bar
     sections = sorted(lead.sections, key=lambda s: s.start) or [Section("A", 0.0, length, 0.5)]
 
     def section_index(t: float) -> int:
@@ -184,7 +190,7 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -
         length_f = fill_length(bar.energy)
         if b - length_f >= bar.start - EPS:
             fills.append((b - length_f, b, max(bar.energy, 0.3)))
-    harmony = Harmony(lead.chords, PITCH_CLASS[lead.key.strip().upper()], lead.mode, length,
+    harmony = Harmony(lead.chords, tonic, lead.mode, length,
                       sevenths=style.sevenths)
     melody = sorted(lead.melody, key=lambda n: (n.start, n.pitch))
     end_energy = bars[-1].energy if bars else energy

@@ -64,7 +64,11 @@ class Harmony:
     def _span(self, chord: Chord, sevenths: bool) -> ChordSpan:
         tones = [(chord.root + iv) % 12 for iv in CHORD_QUALITIES[chord.quality]]
         tones = list(dict.fromkeys(tones))
-        if sevenths and len(tones) == 3:
+        dominant = chord.root % 12 == (self.tonic + 7) % 12 and len(tones) == 3 and (tones[1] - chord.root) % 12 == 4
+        if sevenths and len(tones) == 3 and chord.root % 12 == self.tonic:
+            if self.mode == "major" and (tones[1] - chord.root) % 12 == 4:
+                tones.append((chord.root + 9) % 12)  # a tonic six chord: no leading tone on I
+        elif (sevenths or dominant) and len(tones) == 3:  # V is always a V7: its 7th is the key's 4th
             seventh = self.diatonic_above(chord.root, 10 if (tones[1] - chord.root) % 12 == 4
                                           and tones[1] not in self.scale else None)
             if seventh is not None and seventh not in tones:
@@ -149,11 +153,12 @@ def _pick(candidates: list[list[int]], prev: list[int] | None, center: float) ->
 
 
 def chord_tones_for(span: ChordSpan, kind: str, harmony: Harmony, n: int) -> list[int]:
-    """The pitch classes a voicing of ``kind`` uses: rootless/shell drop the root, triads drop 7ths."""
+    """The pitch classes a voicing of ``kind`` uses: rootless/shell drop the root (except the
+    key's tonic, which anchors the key), triads drop 7ths."""
     tones = list(span.tones)
     if kind == "triad":
         tones = tones[:3]
-    elif kind in ("shell", "rootless") and len(tones) >= 3:
+    elif kind in ("shell", "rootless") and len(tones) >= 3 and span.root != harmony.tonic:
         upper = [t for t in tones if t != span.root]
         if kind == "shell":
             upper = [t for t in upper if t != span.fifth] or upper
@@ -225,6 +230,8 @@ def bass_note(symbol: str, span: ChordSpan, nxt: ChordSpan, harmony: Harmony, pr
     into the next chord's root from the side nearer the previous note.
     """
     target = prev if prev is not None else center
+    if symbol == "5" and span.root == harmony.tonic and span.bass == span.root:
+        symbol = "8"
     if symbol == "A":
         goal = place(nxt.bass, target, low, high)
         up, down = harmony.step(goal, -1), harmony.step(goal, 1)
