@@ -152,6 +152,8 @@ def test_section_energy_shapes_the_arrangement():
     drums = score.track("drums")
     assert np.mean([n.velocity for n in inside(drums, b)]) > np.mean([n.velocity for n in inside(drums, a)]) + 10
     assert len(inside(drums, b)) > len(inside(drums, a))
+    comp = score.track("comp")  # chords move up in the louder section
+    assert np.mean([n.pitch for n in inside(comp, b)]) > np.mean([n.pitch for n in inside(comp, a)]) + 1.5
     # a crash on the louder section's downbeat
     assert any(n.pitch == DRUM_NOTES["crash"] and abs(n.start - b.start) < 0.02 for n in drums.notes)
 

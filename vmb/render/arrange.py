@@ -18,12 +18,13 @@ import math
 import numpy as np
 
 from vmb import VmbError
-from vmb.render.parts import EPS, Bar, Part, Plan, final_notes, generate
+from vmb.render import grooves
+from vmb.render.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
 from vmb.render.styles import (PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style,
                                roles_for)
-from vmb.render.voicing import Harmony, fold
+from vmb.render.voicing import Harmony, fold, place, voice
 from vmb.types import Attributes, LeadSheet, Note, Score, Section, TempoChange, Track
-from vmb.vocab import INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
+from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
 
 ROLE_VOLUME = {"drums": 0.8, "perc": 0.6, "bass": 0.8, "comp": 0.65, "pad": 0.45, "melody": 0.8,
                "counter": 0.55, "arp": 0.45, "timpani": 0.6}
@@ -195,6 +196,45 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -
     melody = sorted(lead.melody, key=lambda n: (n.start, n.pitch))
     end_energy = bars[-1].energy if bars else energy
     return Plan(lead.meter, bar_beats, bars, final, length, end_energy, harmony, style, melody, fills, has_beat)
+
+
+# --------------------------------------------------------------------------- the ending
+
+
+def final_notes(part: Part, plan: Plan) -> list[Note]:
+    """The part's share of the closing tonic chord, struck on the last downbeat and held to the end."""
+    start, dur, e = plan.final, plan.length - plan.final, plan.end_energy
+    span = plan.harmony.tonic_span(start, plan.length)
+    loud = plan.style.loudness
+    vel = velocity(part.role, e, 1.05, loud)
+    if part.role == "perc":
+        return []
+    if part.role == "drums":
+        crash = grooves.crash_of(part.pattern)
+        hits = [DRUM_NOTES["kick"]] + ([crash] if crash is not None else [])
+        return [note(p, start, min(dur, 2.0), vel) for p in hits]
+    pat = PATTERNS[part.pattern]
+    prev = part.state.get("pitch")
+    if pat.kind in ("bass", "walk"):
+        low_target = part.center(pat) - 4 if prev is None else min(prev, part.center(pat))
+        return [note(place(span.root, low_target, part.low, part.high), start, dur, vel)]
+    if pat.kind in ("melody", "line"):
+        ref = prev if prev is not None else part.center(pat)
+        given = [n for n in plan.melody if abs(n.start - start) < 0.01 and n.pitch % 12 in span.tones]
+        if pat.kind == "melody" and given:
+            p = given[0].pitch + part.state.get("shift", 0)
+        else:
+            cands = [q for q in range(ref - 6, ref + 7) if q % 12 in span.tones and part.low <= q <= part.high]
+            p = min(cands, key=lambda q: (abs(q - ref) - (3 if q % 12 == span.root else 0), q)) if cands \
+                else place(span.root, ref, part.low, part.high)
+        return [note(p, start, dur, vel)]
+    if pat.kind == "arp":
+        pool = chord_pool(part, pat, span)[:4]
+        return [note(p, start + k * 0.08, dur - k * 0.08, vel) for k, p in enumerate(pool)]
+    pitches = voice(span, pat.voicing, plan.harmony, part.state.get("voicing"), part.center(pat),
+                    part.low, part.high, max(pat.voices, 3))
+    strum = pat.strum or 0.0
+    return [note(p, start + k * strum, dur - k * strum, vel) for k, p in enumerate(pitches)]
 
 
 # --------------------------------------------------------------------------- finishing

@@ -2,7 +2,7 @@
 
 Each generator reads the bar plan (:class:`Plan`: bars with their energy and section kind,
 the harmony, drum fills) and one :class:`Part`, and returns that part's notes, in beats,
-before the final bar; :func:`final_notes` adds the part's share of the closing tonic chord.
+before the final bar (the closing chord is :func:`vmb.render.arrange.final_notes`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from vmb.render import grooves
 from vmb.render.styles import GENERIC_68, PATTERNS, Pattern, Style
 from vmb.render.voicing import ChordSpan, Harmony, bass_note, place, voice
 from vmb.types import Note
-from vmb.vocab import DRUM_NOTES, INSTRUMENTS
+from vmb.vocab import INSTRUMENTS
 
 LEVEL_INDEX = {"light": 0, "main": 1, "full": 2}
 # Velocity at energy 0 and at energy 1, per role.
@@ -148,7 +148,7 @@ def split(harmony: Harmony, t: float, d: float) -> list[tuple[float, float, Chor
     return pieces
 
 
-def _note(pitch: int, start: float, duration: float, vel: int) -> Note:
+def note(pitch: int, start: float, duration: float, vel: int) -> Note:
     return Note(int(pitch), float(start), float(max(duration, 0.05)), vel)
 
 
@@ -166,12 +166,12 @@ def drum_notes(part: Part, plan: Plan) -> list[Note]:
         for pitch, off, acc in grooves.groove_hits(part.pattern, plan.meter, bar.energy, bar.index):
             t = bar.start + off
             if not any(a - EPS <= t < b - EPS for a, b, _ in fills):
-                notes.append(_note(pitch, t, 0.25, velocity(part.role, bar.energy, acc, loud)))
+                notes.append(note(pitch, t, 0.25, velocity(part.role, bar.energy, acc, loud)))
         if bar.section_start and crash is not None and part.role == "drums" and bar.energy >= 0.4:
-            notes.append(_note(crash, bar.start, 1.0, velocity(part.role, bar.energy, 0.95, loud)))
+            notes.append(note(crash, bar.start, 1.0, velocity(part.role, bar.energy, 0.95, loud)))
     for start, end, energy in fills:
         for pitch, off, acc in grooves.fill_hits(part.pattern, end - start, energy, plan.meter):
-            notes.append(_note(pitch, start + off, 0.25, velocity(part.role, energy, acc, loud)))
+            notes.append(note(pitch, start + off, 0.25, velocity(part.role, energy, acc, loud)))
     return notes
 
 
@@ -198,7 +198,7 @@ def bass_notes(part: Part, plan: Plan) -> list[Note]:
             for t0, d0, span in split(h, t, d):
                 p = bass_note(sym, pedal or span, nxt, h, prev, center, part.low, part.high)
                 acc = metric_accent(t0 - bar.start, plan.meter)
-                notes.append(_note(p, t0, d0 * pat.staccato, velocity(part.role, bar.energy, acc, loud)))
+                notes.append(note(p, t0, d0 * pat.staccato, velocity(part.role, bar.energy, acc, loud)))
                 prev = p
     if part.role == "timpani":  # rolls into each new section and the last bar
         for start, end, energy in plan.fills:
@@ -207,7 +207,7 @@ def bass_notes(part: Part, plan: Plan) -> list[Note]:
             n_steps = max(1, int(round((end - start) / 0.25)))
             for i in range(n_steps):
                 acc = 0.6 + 0.5 * i / max(1, n_steps - 1)
-                notes.append(_note(root, start + i * 0.25, 0.25, velocity("timpani", energy, acc, loud)))
+                notes.append(note(root, start + i * 0.25, 0.25, velocity("timpani", energy, acc, loud)))
     part.state["pitch"] = prev
     return notes
 
@@ -242,16 +242,22 @@ def walking_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note
                                           + abs(q - center) * 0.15, q))
                 p = cands[int(rng.integers(0, min(2, len(cands))))] if cands else prev
             acc = 1.0 if b % 2 == 0 else 0.9
-            notes.append(_note(p, t, 0.92, velocity(part.role, bar.energy, acc, loud)))
+            notes.append(note(p, t, 0.92, velocity(part.role, bar.energy, acc, loud)))
             prev = p
     part.state["pitch"] = prev
     return notes
 
 
-def _voicing(part: Part, pat: Pattern, span: ChordSpan, h: Harmony) -> list[int]:
+def register_shift(energy: float) -> int:
+    """Semitones a chord part's register rises with energy (-2 when still, +3 at full)."""
+    return int(round(5 * (energy - 0.4)))
+
+
+def _voicing(part: Part, pat: Pattern, span: ChordSpan, h: Harmony, energy: float) -> list[int]:
     """The part's voicing of ``span``, led from its previous one (kept while the chord lasts)."""
     if part.state.get("span") is not span:
-        part.state["voicing"] = voice(span, pat.voicing, h, part.state.get("voicing"), part.center(pat),
+        center = part.center(pat) + register_shift(energy)
+        part.state["voicing"] = voice(span, pat.voicing, h, part.state.get("voicing"), center,
                                       part.low, part.high, pat.voices)
         part.state["span"] = span
     return part.state["voicing"]
@@ -280,9 +286,11 @@ def chord_notes(part: Part, plan: Plan) -> list[Note]:
     for bar in plan.bars:
         if not plays(part, bar, plan):
             continue
+        if bar.section_start:  # a new section may sit in a new register
+            part.state["span"] = part.state["voicing"] = None
         for sym, t, d in events(grid_for(pat, plan.meter, bar.energy), bar, plan.bar_beats, pat.legato):
             for t0, d0, span in split(h, t, d):
-                pitches = _select(sym, _voicing(part, pat, span, h), span, part)
+                pitches = _select(sym, _voicing(part, pat, span, h, bar.energy), span, part)
                 off = t0 - bar.start
                 acc = metric_accent(off, plan.meter) * (0.6 if sym == "o" else 1.0)
                 on_beat = abs(off - round(off)) < EPS
@@ -290,12 +298,12 @@ def chord_notes(part: Part, plan: Plan) -> list[Note]:
                 vel = velocity(part.role, bar.energy, acc, loud)
                 for k, p in enumerate(order):
                     lag = k * pat.strum
-                    notes.append(_note(p, t0 + lag, d0 * pat.staccato - lag, vel))
+                    notes.append(note(p, t0 + lag, d0 * pat.staccato - lag, vel))
     return notes
 
 
-def _pool(part: Part, pat: Pattern, span: ChordSpan) -> list[int]:
-    c = part.center(pat)
+def chord_pool(part: Part, pat: Pattern, span: ChordSpan, energy: float = 0.4) -> list[int]:
+    c = part.center(pat) + register_shift(energy)
     pool = [p for p in range(c - 8, c + 13) if p % 12 in span.tones and part.low <= p <= part.high]
     return pool or [place(span.root, c, part.low, part.high)]
 
@@ -309,7 +317,7 @@ def arp_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
             continue
         for _sym, t, d in events(grid_for(pat, plan.meter, bar.energy), bar, plan.bar_beats, pat.legato):
             for t0, d0, span in split(h, t, d):
-                pool = _pool(part, pat, span)
+                pool = chord_pool(part, pat, span, bar.energy)
                 if pat.order == "walk":
                     idx += int(rng.choice([-2, -1, 1, 2]))
                 elif pat.order == "roll":
@@ -324,7 +332,7 @@ def arp_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
                     idx %= len(pool)
                 idx = int(np.clip(idx, 0, len(pool) - 1))
                 acc = metric_accent(t0 - bar.start, plan.meter)
-                notes.append(_note(pool[idx], t0, d0 * pat.staccato, velocity(part.role, bar.energy, acc, loud)))
+                notes.append(note(pool[idx], t0, d0 * pat.staccato, velocity(part.role, bar.energy, acc, loud)))
     return notes
 
 
@@ -348,7 +356,7 @@ def line_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
                 p = min(cands, key=lambda q: (abs(q - ref) - (1.5 if q % 12 in guide else 0)
                                               + (99 if moving and q == prev else 0) + rng.random() * 0.1))
                 acc = metric_accent(t0 - bar.start, plan.meter)
-                notes.append(_note(p, t0, d0, velocity(part.role, bar.energy, acc, loud)))
+                notes.append(note(p, t0, d0, velocity(part.role, bar.energy, acc, loud)))
                 prev, prev_span = p, span
     part.state["pitch"] = prev
     return notes
@@ -356,7 +364,7 @@ def line_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
 
 def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     """The lead sheet's melody, moved by whole octaves into the instrument's range."""
-    source = [n for n in plan.melody if n.start < plan.final - EPS]
+    source = [n for n in plan.melody if 0.0 <= n.start < plan.final - EPS]
     if not source:  # no tune given: a guide-tone line in the melody's register
         sub = Part(part.role, part.instrument, "guide", requested=True)
         notes = line_notes(sub, plan, rng)
@@ -378,7 +386,7 @@ def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]
         bar = plan.bars[min(len(plan.bars) - 1, int(n.start // plan.bar_beats))]
         acc = metric_accent(n.start - bar.start, plan.meter) + (n.velocity - 90) / 300.0
         end = min(n.start + n.duration, plan.final)
-        notes.append(_note(n.pitch + shift, n.start, end - n.start, velocity("melody", bar.energy, acc, loud)))
+        notes.append(note(n.pitch + shift, n.start, end - n.start, velocity("melody", bar.energy, acc, loud)))
     part.state["pitch"] = notes[-1].pitch
     part.state["shift"] = shift
     return notes
@@ -400,39 +408,3 @@ def generate(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     if kind == "line":
         return line_notes(part, plan, rng)
     return melody_notes(part, plan, rng)
-
-
-def final_notes(part: Part, plan: Plan) -> list[Note]:
-    """The part's share of the closing tonic chord, struck on the last downbeat and held to the end."""
-    start, dur, e = plan.final, plan.length - plan.final, plan.end_energy
-    span = plan.harmony.tonic_span(start, plan.length)
-    loud = plan.style.loudness
-    vel = velocity(part.role, e, 1.05, loud)
-    if part.role == "perc":
-        return []
-    if part.role == "drums":
-        crash = grooves.crash_of(part.pattern)
-        hits = [DRUM_NOTES["kick"]] + ([crash] if crash is not None else [])
-        return [_note(p, start, min(dur, 2.0), vel) for p in hits]
-    pat = PATTERNS[part.pattern]
-    prev = part.state.get("pitch")
-    if pat.kind in ("bass", "walk"):
-        low_target = part.center(pat) - 4 if prev is None else min(prev, part.center(pat))
-        return [_note(place(span.root, low_target, part.low, part.high), start, dur, vel)]
-    if pat.kind in ("melody", "line"):
-        ref = prev if prev is not None else part.center(pat)
-        given = [n for n in plan.melody if abs(n.start - start) < 0.01 and n.pitch % 12 in span.tones]
-        if pat.kind == "melody" and given:
-            p = given[0].pitch + part.state.get("shift", 0)
-        else:
-            cands = [q for q in range(ref - 6, ref + 7) if q % 12 in span.tones and part.low <= q <= part.high]
-            p = min(cands, key=lambda q: (abs(q - ref) - (3 if q % 12 == span.root else 0), q)) if cands \
-                else place(span.root, ref, part.low, part.high)
-        return [_note(p, start, dur, vel)]
-    if pat.kind == "arp":
-        pool = _pool(part, pat, span)[:4]
-        return [_note(p, start + k * 0.08, dur - k * 0.08, vel) for k, p in enumerate(pool)]
-    pitches = voice(span, pat.voicing, plan.harmony, part.state.get("voicing"), part.center(pat),
-                    part.low, part.high, max(pat.voices, 3))
-    strum = pat.strum or 0.0
-    return [_note(p, start + k * strum, dur - k * strum, vel) for k, p in enumerate(pitches)]
