@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from vmb.retrieve.rows import entries_to_arrow, schema, where_clause
 from vmb.retrieve.search import attribute_filters
-from vmb.retrieve.store import Library, entries_to_arrow, where_clause
+from vmb.retrieve.store import Library
 from vmb.types import Attributes
 from vmb.vocab import GENRES, INSTRUMENTS, KEY_NAMES, METERS, MOODS, TEMPO_CLASSES
 
@@ -74,7 +75,6 @@ def synthetic_batch(start: int, n: int, cent: np.ndarray, attrs: list[dict], she
     """A pyarrow table of ``n`` synthetic rows (ids ``syn-<start+i>``)."""
     import pyarrow as pa
 
-    from vmb.retrieve.store import schema
 
     rng = np.random.default_rng(seed)
     which = rng.integers(0, len(cent), n)

@@ -20,7 +20,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from vmb.retrieve.store import Library, where_clause
+from vmb.retrieve.rows import where_clause
+from vmb.retrieve.store import Library
 from vmb.types import Attributes, LibraryEntry, Reference, Retrieval
 from vmb.vocab import (KEY_NAMES, PITCH_CLASS, normalize_genre, normalize_instrument, normalize_mode,
                        normalize_mood, parse_key, tempo_class_of)
