@@ -7,7 +7,7 @@ from vmb import VmbError
 from vmb.generate.checkpoint import load_checkpoint, read_checkpoint
 from vmb.generate.model import EcmgConfig, EcmgModel
 
-from test_ecmg_model import make_conditions, randomize
+from test_ecmg_model import make_conditions, randomize, single_thread  # noqa: F401 (autouse fixture)
 
 
 @pytest.fixture
@@ -87,3 +87,13 @@ def test_wrong_shapes_and_configs(saved):
     data["config"]["no_such_field"] = 1
     torch.save(data, path)
     _raises_naming(path, "invalid config")
+
+
+def test_export_halves_the_file(saved, tmp_path):
+    from vmb.generate.checkpoint import export_checkpoint
+
+    model, path = saved
+    small = export_checkpoint(path, tmp_path / "ship.pt")
+    assert small.stat().st_size < 0.7 * path.stat().st_size
+    loaded, info = load_checkpoint(small)
+    assert info["step"] == 7 and loaded.config == model.config

@@ -11,7 +11,7 @@ from vmb.generate.longform import HOP_BARS, default_sections, n_windows, overlap
 from vmb.generate.model import EcmgConfig, EcmgModel
 from vmb.types import Attributes, Section
 
-from test_ecmg_model import randomize
+from test_ecmg_model import randomize, single_thread  # noqa: F401 (autouse fixture)
 
 
 @pytest.fixture(scope="module")

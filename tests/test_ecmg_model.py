@@ -9,6 +9,15 @@ from vmb.generate.model import EcmgConfig, EcmgModel
 from vmb.generate.sampler import FlowSampler, noisy
 
 
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tiny models run fastest on one thread; a second one thrashes on a busy CPU."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 def make_conditions(b: int, cfg: EcmgConfig, seed: int = 0) -> Conditions:
     g = torch.Generator().manual_seed(seed)
     return Conditions(

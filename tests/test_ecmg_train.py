@@ -17,6 +17,8 @@ from vmb.generate.representation import PianoRoll, densify
 from vmb.generate.sampler import sample_times
 from vmb.generate.train import TrainConfig, flow_loss, to_torch, train
 
+from test_ecmg_model import single_thread  # noqa: F401 (autouse fixture)
+
 
 @pytest.fixture(scope="module")
 def entries():
@@ -118,3 +120,18 @@ def test_bad_data_paths(tmp_path):
     bad.write_text("{not json\n")
     with pytest.raises(VmbError, match="bad.jsonl"):
         load_entries(bad)
+
+
+def test_varied_broad_reference_is_related_but_not_a_copy(entries):
+    from vmb.evaluate.symbolic import compare_melodies
+    from vmb.generate.data import vary
+
+    rep = PianoRoll()
+    for seed, tune in enumerate(build_tunes(entries)[:6]):
+        seg = window(tune, 0)
+        original = rep.decode(densify(seg), meter=tune.meter).melody
+        varied = rep.decode(densify(vary(seg, np.random.default_rng(seed))), meter=tune.meter).melody
+        per_bar = {"4/4": 4, "3/4": 3, "6/8": 3, "2/4": 2}[tune.meter]
+        sim = compare_melodies(varied, original, length_beats=4 * per_bar, beats_per_bar=per_bar)
+        assert sim["contour_similarity"] > 0.5 and sim["rhythm_similarity"] > 0.6
+        assert sim["longest_shared_run_bars"] < 4

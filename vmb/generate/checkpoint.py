@@ -110,3 +110,9 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[EcmgModel, dict]:
     model.eval()
     info = {k: v for k, v in data.items() if k != "state_dict"}
     return model, info
+
+
+def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Re-save a (training) checkpoint with float16 weights for shipping (about half the size)."""
+    model, info = load_checkpoint(src)
+    return save_pretrained(model, dst, step=info.get("step", 0), half=True, meta=info.get("meta"))

@@ -6,7 +6,8 @@ a ``{"schema_version": ..}`` header line is skipped), or a folder of such files 
 symbolic scores (MIDI, MusicXML, ABC, Humdrum) read with music21 (optional dependency).
 
 A training example is a 4-bar window of a tune (:data:`SEGMENT_STEPS` rows) with
-- its broad reference: another window of the same tune (a related, different phrase),
+- its broad reference: another window of the same tune (a related, different phrase), or
+  (20%) a varied copy of the window itself (transposed, some notes re-pitched or merged),
 - its targeted reference: a window of another tune with the same mode and meter,
 - the text bridge: the MiniLM embedding of the tune's description,
 - attributes: mode, tempo class, meter, note-density bin, register bin, section role;
@@ -269,6 +270,32 @@ def segment_attributes(seg: CompactRoll, *, mode: str, bpm: float, meter: str, r
                          role=role)
 
 
+def vary(seg: CompactRoll, rng: np.random.Generator) -> CompactRoll:
+    """A related but different version of a window (a broad reference that is not a copy):
+    the melody moved by a few semitones, a quarter of its notes re-pitched by 1-3 semitones,
+    and some notes merged into their predecessor (rhythm varied)."""
+    out = seg.slice(0, len(seg))
+    mel = out.mel.astype(int)
+    on = out.mel_on.copy()
+    shift = int(rng.choice([-5, -4, -3, -2, 2, 3, 4, 5]))
+    starts = np.nonzero(on & (mel >= 0))[0]
+    ends = list(starts[1:]) + [len(mel)]
+    prev_pitch = None
+    for a, b in zip(starts, ends):
+        run = slice(a, b)
+        sounding = mel[run] >= 0
+        pitch = mel[a] + shift
+        if rng.random() < 0.25:
+            pitch += int(rng.choice([-3, -2, -1, 1, 2, 3]))
+        if prev_pitch is not None and rng.random() < 0.15:  # merge into the previous note
+            pitch, on[a] = prev_pitch, False
+        pitch = int(np.clip(pitch, 0, 47))
+        mel[run] = np.where(sounding, pitch, -1)
+        prev_pitch = pitch
+    out.mel, out.mel_on = mel.astype(np.int8), on
+    return out
+
+
 def shift_register(seg: CompactRoll, semitones: int) -> CompactRoll:
     """Move the melody by ``semitones`` (an octave) when it stays inside the window."""
     notes = seg.mel[seg.mel >= 0].astype(int)
@@ -301,6 +328,12 @@ class Batch:
     broad_on: np.ndarray
     attrs: np.ndarray  # (B, 6) int64
     step_mask: np.ndarray  # (B, S) bool
+
+
+# Share of broad references that are a varied version of the target window itself (the rest
+# are other phrases of the same tune): teaches the ControlFormer to follow contour and rhythm
+# without teaching it to copy notes.
+VARIED_SELF = 0.2
 
 
 class TrainingSet:
@@ -340,7 +373,9 @@ class TrainingSet:
         starts = [b for b in range(last_start + 1) if abs(b - first) >= 2]
         same = [b for b in starts if tune.roles[b] == tune.roles[first]]
         broad = None
-        if starts:
+        if self.augment and rng.random() < VARIED_SELF:
+            broad = densify(vary(window(tune, first, f), rng))
+        elif starts:
             b = int(rng.choice(same if same and rng.random() < 0.7 else starts))
             broad = densify(window(tune, b, f))
         # Targeted reference: a window of another tune with the same mode and meter.

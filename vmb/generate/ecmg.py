@@ -73,14 +73,18 @@ def load_ecmg(path: str | None = None, steps: int = 16) -> "EcmgPipeline":
 class EcmgPipeline:
     """``EcmgPipeline.from_pretrained()(attributes=..., sentence=..., broad=..., targeted=...)``."""
 
-    def __init__(self, model: EcmgModel, *, steps: int = 16, checkpoint: str = ""):
+    def __init__(self, model: EcmgModel, *, steps: int = 16, checkpoint: str = "", threads: int | None = 1):
         self.model = model.eval()
+        # One thread by default: the batches are small, and on a shared or busy CPU a second
+        # OpenMP thread that has to wait for a core makes every step several times slower.
+        self.threads = threads
         self.representation = PianoRoll()
         self.sampler = FlowSampler(steps=steps)
         self.checkpoint = checkpoint
 
     @classmethod
-    def from_pretrained(cls, path: str | os.PathLike | None = None, *, steps: int = 16) -> "EcmgPipeline":
+    def from_pretrained(cls, path: str | os.PathLike | None = None, *, steps: int = 16,
+                        threads: int | None = 1) -> "EcmgPipeline":
         """Load ``path`` (default: the shipped checkpoint); bad files raise VmbError naming them."""
         path = Path(path) if path is not None else default_checkpoint_path()
         if not path.exists() and path == default_checkpoint_path():
@@ -89,7 +93,7 @@ class EcmgPipeline:
                 "`vmb train ecmg` or use --generator baseline"
             )
         model, _info = load_checkpoint(path)
-        return cls(model, steps=steps, checkpoint=str(path))
+        return cls(model, steps=steps, checkpoint=str(path), threads=threads)
 
     # ------------------------------------------------------------------ conditions
 
@@ -127,8 +131,19 @@ class EcmgPipeline:
 
     # ------------------------------------------------------------------ call
 
+    def __call__(self, **request) -> "EcmgResult":
+        """See :meth:`generate` (run with ``self.threads`` torch threads, restored afterwards)."""
+        if self.threads is None:
+            return self.generate(**request)
+        previous = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            return self.generate(**request)
+        finally:
+            torch.set_num_threads(previous)
+
     @torch.inference_mode()
-    def __call__(
+    def generate(
         self,
         *,
         attributes: Attributes,
