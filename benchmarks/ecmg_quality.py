@@ -33,7 +33,7 @@ from vmb.evaluate.symbolic import compare_melodies, evaluate_melody
 from vmb.generate.conditioning import DENSITY_EDGES, density_bin
 from vmb.generate.data import load_entries
 from vmb.generate.ecmg import EcmgPipeline
-from vmb.generate.representation import PianoRoll, bar_beats
+from vmb.generate.representation import bar_beats
 from vmb.types import Attributes, LeadSheet, Note
 from vmb.vocab import KEY_NAMES, TEMPO_CLASSES, key_pitch_class
 

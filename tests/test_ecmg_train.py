@@ -135,3 +135,28 @@ def test_varied_broad_reference_is_related_but_not_a_copy(entries):
         sim = compare_melodies(varied, original, length_beats=4 * per_bar, beats_per_bar=per_bar)
         assert sim["contour_similarity"] > 0.5 and sim["rhythm_similarity"] > 0.6
         assert sim["longest_shared_run_bars"] < 4
+
+
+def test_folder_of_midi_files_becomes_lead_sheets(tmp_path):
+    pytest.importorskip("music21")
+    mido = pytest.importorskip("mido")
+    mid = mido.MidiFile(ticks_per_beat=480)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("time_signature", numerator=4, denominator=4))
+    # C major melody over a C-E-G accompaniment, two bars of quarter notes.
+    for pitch in [72, 74, 76, 77, 79, 77, 76, 72]:
+        track.append(mido.Message("note_on", note=pitch, velocity=80, time=0))
+        track.append(mido.Message("note_on", note=48, velocity=60, time=0))
+        track.append(mido.Message("note_on", note=52, velocity=60, time=0))
+        track.append(mido.Message("note_off", note=pitch, velocity=0, time=480))
+        track.append(mido.Message("note_off", note=48, velocity=0, time=0))
+        track.append(mido.Message("note_off", note=52, velocity=0, time=0))
+    mid.save(tmp_path / "tune.mid")
+    (tmp_path / "notes.txt").write_text("not music")
+    (entry,) = load_entries(tmp_path)
+    sheet = entry.lead_sheet
+    assert [n.pitch for n in sheet.melody] == [72, 74, 76, 77, 79, 77, 76, 72]
+    assert sheet.meter == "4/4" and sheet.key == "C" and sheet.mode == "major"
+    assert sheet.chords and sheet.chords[0].root == 0
+    assert len(build_tunes([entry])) == 1

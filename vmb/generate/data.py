@@ -29,7 +29,7 @@ import numpy as np
 from vmb import VmbError
 from vmb.generate.conditioning import attribute_ids, density_bin, register_bin, role_of_section
 from vmb.generate.representation import (
-    BARS_PER_SEGMENT, MELODY_LOW, SEGMENT_STEPS, STEPS_PER_BAR, CompactRoll, bar_steps, densify,
+    BARS_PER_SEGMENT, MELODY_LOW, STEPS_PER_BAR, CompactRoll, bar_steps, densify,
     encode_compact, empty_compact,
 )
 from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
@@ -75,6 +75,8 @@ def entry_from_dict(data: dict) -> LibraryEntry:
 
 def load_entries(source: str | os.PathLike | None = None) -> list[LibraryEntry]:
     """Library entries with lead sheets from a JSONL file, a folder, or the shipped corpus."""
+    from vmb.generate.scores import entry_from_score
+
     path = Path(source) if source is not None else default_tunes_path()
     if not path.exists():
         raise VmbError(f"training data {path}: no such file or folder")
@@ -94,62 +96,6 @@ def load_entries(source: str | os.PathLike | None = None) -> list[LibraryEntry]:
     if not entries:
         raise VmbError(f"training data {path}: no lead sheets or symbolic scores found")
     return entries
-
-
-def entry_from_score(path: Path) -> LibraryEntry:
-    """A MIDI/MusicXML/ABC file -> entry whose lead sheet is its top line + per-beat chords."""
-    try:
-        import music21
-    except ImportError:  # pragma: no cover - optional dependency
-        raise VmbError(f"{path}: reading scores needs music21 (pip install music21)") from None
-    from vmb.generate.representation import match_chord
-    from vmb.vocab import KEY_NAMES, METERS
-
-    try:
-        score = music21.converter.parse(str(path))
-        k = score.analyze("key")
-        sigs = list(score.recurse().getElementsByClass(music21.meter.TimeSignature))
-    except Exception as exc:  # noqa: BLE001 - music21 raises many kinds
-        raise VmbError(f"{path}: music21 cannot parse it ({exc})") from None
-    meter = sigs[0].ratioString if sigs else "4/4"
-    if meter not in METERS:
-        raise VmbError(f"{path}: meter {meter} is not supported")
-    flat = score.flatten().notes
-    # A pickup measure is right-aligned in a padded bar 0, so bar lines fall on the grid.
-    bar = sigs[0].barDuration.quarterLength if sigs else 4.0
-    parts = score.parts if hasattr(score, "parts") and len(score.parts) else [score]
-    first = parts[0].getElementsByClass("Measure").first()
-    d = float(first.duration.quarterLength) if first is not None else bar
-    shift = bar - d if 0 < d < bar - 1e-6 else 0.0
-    melody: dict[float, Note] = {}
-    for n in flat:
-        top = max(p.midi for p in n.pitches)
-        start = round((float(n.offset) + shift) * 4) / 4
-        if start not in melody or top > melody[start].pitch:
-            melody[start] = Note(top, start, max(0.25, round(float(n.quarterLength) * 4) / 4))
-    notes = [melody[s] for s in sorted(melody)]
-    for a, b in zip(notes, notes[1:]):
-        a.duration = min(a.duration, b.start - a.start)
-    length = float(score.highestTime) + shift
-    chords: list[Chord] = []
-    for beat in range(int(math.ceil(length))):
-        chroma = np.zeros(12)
-        window = flat.getElementsByOffset(beat - shift, beat + 1 - shift, includeEndBoundary=False,
-                                          mustBeginInSpan=False)
-        for n in window:
-            for p in n.pitches:
-                chroma[p.pitchClass] = 1.0
-        if chroma.any():
-            root, quality = match_chord(chroma)
-            if chords and (chords[-1].root, chords[-1].quality) == (root, quality):
-                chords[-1].duration += 1.0
-            else:
-                chords.append(Chord(float(beat), 1.0, root, quality))
-    sheet = LeadSheet(melody=notes, chords=chords, key=KEY_NAMES[k.tonic.pitchClass],
-                      mode="minor" if k.mode == "minor" else "major", meter=meter, length_beats=length,
-                      title=path.stem, source=str(path))
-    return LibraryEntry(id=str(path), title=path.stem, source=str(path), key=sheet.key, mode=sheet.mode,
-                        meter=meter, description=f"{sheet.mode} piece in {meter}", lead_sheet=sheet)
 
 
 def text_embeddings(entries: list[LibraryEntry], source: str | os.PathLike | None = None, *,
