@@ -232,3 +232,15 @@ def test_lead_without_melody_or_chords_still_arranges():
     final = final_downbeat(score)
     assert PITCH_CLASS["A"] in {n.pitch % 12 for t in score.tracks if not t.is_drum for n in t.notes
                                 if abs(n.start - final) < 0.35}
+
+
+def test_without_drums_a_part_keeps_the_beat():
+    lead = make_lead()
+    for name in ("hip hop", "lofi", "reggae", "funk"):
+        score = run(lead, style=name, energy=0.2, excluded_instruments=["drums"])
+        assert not any(t.is_drum for t in score.tracks)
+        body = lead.sections[1]
+        onsets = {round(n.start * 4) / 4 for t in score.tracks if t.role in ("comp", "arp") for n in t.notes
+                  if body.start - 0.05 <= n.start < body.end}
+        beats = np.arange(body.start, body.end)
+        assert all(b in onsets for b in beats), name  # something sounds on every beat

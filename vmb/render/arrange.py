@@ -46,7 +46,7 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
     chosen = resolve_style(style, attributes)
     parts = assign_parts(chosen, attributes.instruments, attributes.excluded_instruments)
     plan = make_plan(lead, chosen, base_energy(attributes, chosen),
-                     has_beat=any(p.role in ("drums", "perc") for p in parts))
+                     has_beat=any(p.role in ("drums", "perc") and (p.requested or p.threshold <= 0) for p in parts))
     rng = np.random.default_rng(seed)
     tracks: list[Track] = []
     for part in parts:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb.render import grooves
-from vmb.render.styles import GENERIC_68, PATTERNS, Pattern, Style
+from vmb.render.styles import GENERIC_68, PATTERNS, PULSE, Pattern, Style
 from vmb.render.voicing import ChordSpan, Harmony, bass_note, place, voice
 from vmb.types import Note
 from vmb.vocab import INSTRUMENTS
@@ -49,7 +49,7 @@ class Plan:
     style: Style
     melody: list[Note]
     fills: list[tuple[float, float, float]]  # drum fills: (start, end, energy)
-    has_beat: bool  # a drum or percussion part keeps time
+    has_beat: bool  # a drum or percussion part keeps time from the start
 
 
 @dataclass
@@ -118,6 +118,18 @@ def grid_for(pattern: Pattern, meter: str, energy: float) -> str:
         keep = 3 if meter == "3/4" else 2
         grids = tuple(g[: len(g) * keep // 4] for g in g44)
     return grids[level] or grids[1] or grids[0]
+
+
+def part_grid(part: Part, pat: Pattern, bar: Bar, plan: Plan) -> str:
+    """The grid a chord or arpeggio part plays in ``bar``. Without drums or percussion keeping
+    time it plays at least its main grid, and a syncopated comp or arpeggio turns into a steady
+    pulse (:data:`~vmb.render.styles.PULSE`), so the beat stays audible."""
+    if plan.has_beat:
+        return grid_for(pat, plan.meter, bar.energy)
+    energy = max(bar.energy, 0.4)
+    if pat.steady or part.role not in ("comp", "arp") or pat.kind not in PULSE:
+        return grid_for(pat, plan.meter, energy)
+    return grid_for(PULSE[pat.kind], plan.meter, energy)
 
 
 def events(grid: str, bar: Bar, bar_beats: float, legato: bool) -> list[tuple[str, float, float]]:
@@ -288,7 +300,7 @@ def chord_notes(part: Part, plan: Plan) -> list[Note]:
             continue
         if bar.section_start:  # a new section may sit in a new register
             part.state["span"] = part.state["voicing"] = None
-        for sym, t, d in events(grid_for(pat, plan.meter, bar.energy), bar, plan.bar_beats, pat.legato):
+        for sym, t, d in events(part_grid(part, pat, bar, plan), bar, plan.bar_beats, pat.legato):
             for t0, d0, span in split(h, t, d):
                 pitches = _select(sym, _voicing(part, pat, span, h, bar.energy), span, part)
                 off = t0 - bar.start
@@ -315,7 +327,7 @@ def arp_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     for bar in plan.bars:
         if not plays(part, bar, plan):
             continue
-        for _sym, t, d in events(grid_for(pat, plan.meter, bar.energy), bar, plan.bar_beats, pat.legato):
+        for _sym, t, d in events(part_grid(part, pat, bar, plan), bar, plan.bar_beats, pat.legato):
             for t0, d0, span in split(h, t, d):
                 pool = chord_pool(part, pat, span, bar.energy)
                 if pat.order == "walk":

@@ -41,6 +41,7 @@ class Pattern:
     legato: bool = False  # a note rings until the next onset, across rests
     tie: bool = False  # repeated equal notes merge into one held note (pads)
     order: str = "up"  # arpeggio order: up | updown | walk | roll
+    steady: bool = False  # its main grid marks every beat (it can carry the pulse without drums)
 
 
 @dataclass(frozen=True)
@@ -87,12 +88,13 @@ PATTERNS: dict[str, Pattern] = {
     "funk_bass": _p("bass", ("R-------R---5---", "R..R..8.R.5..RA.", "R.8R..8.R.5.8RA."), center=38),
     "long": _p("bass", ("R", "R", "R"), center=38, tie=True),
     "ostinato": _p("bass", ("R-..R-..R-..R-..", "R.R.R.R.R.R.R.R.", "R.RRR.RRR.RRR.RR"), center=45),
+    "piano_ostinato": _p("bass", ("R.5.8.5.R.5.8.5.", "", "R.5.8.5.R.5.8.5."), center=52, steady=True),
     "classical_bass": _p("bass", ("R-------R-------", "R---R---R---R---", "R---5---R---5---"), center=45),
     "timpani": _p("bass", ("R...............", "R.......5.......", "R.......5...R.R."), center=45),
     "walking": _p("walk", ("R-------5-------", "", ""), center=40),
     # chords
-    "block": _p("chord", ("c-------c-------", "c---c---c---c-c-", "c-c-c-c-c-c-c-c-"), center=62),
-    "power8": _p("chord", ("c-------c-------", "c-c-c-c-c-c-c-c-", ""), voicing="power", center=52),
+    "block": _p("chord", ("c-------c-------", "c---c---c---c-c-", "c-c-c-c-c-c-c-c-"), center=62, steady=True),
+    "power8": _p("chord", ("c-------c-------", "c-c-c-c-c-c-c-c-", ""), voicing="power", center=52, steady=True),
     "ep_sparse": _p("chord", ("c---------------", "c------...c-----", "c-----c-...c----"),
                     voicing="rootless", center=62),
     "lofi_ep": _p("chord", ("c---------------", "c-----c---------", "c-----c-----c---"),
@@ -102,43 +104,49 @@ PATTERNS: dict[str, Pattern] = {
     "blues_comp": _p("chord", ("c-------c-------", "....c-......c-..", "..c-..c-..c-..c-"),
                      voicing="triad", voices=3, center=62),
     "strum": _p("chord", ("b.4.3.5.f.4.3.5.", "c---c-c---c-c-c-", "c-c-c-c-c-c-c-c-"),
-                voicing="guitar", center=58, strum=0.02, legato=True),
+                voicing="guitar", center=58, strum=0.02, legato=True, steady=True),
     "boom_chick": _p("chord", ("b---u---f---u---", "b---u-u-f---u-u-", "b-u-u-u-f-u-u-u-"),
-                     voicing="guitar", center=58, strum=0.015),
+                     voicing="guitar", center=58, strum=0.015, steady=True),
     "ukulele": _p("chord", ("c-------c-------", "c---c-c---c-c-c-", "c-c-c-c-c-c-c-c-"),
-                  voicing="triad", voices=4, center=68, strum=0.015),
+                  voicing="triad", voices=4, center=68, strum=0.015, steady=True),
     "skank": _p("chord", ("....c.......c...", "..c...c...c...c.", ""), voicing="triad", voices=3,
                 center=67, staccato=0.5),
     "bubble": _p("chord", ("..c-..c-..c-..c-", "", ".cc..cc..cc..cc."), voicing="triad", voices=3,
                  center=60, staccato=0.7),
     "montuno": _p("chord", ("c-..c-..c-..c-..", "h.3.2.h.3.2.h.3.", "h.3.2h.3.2h.3.2h"),
-                  voicing="octave", center=66),
+                  voicing="octave", center=66, steady=True),
     "scratch": _p("chord", ("c.......c.......", "c.oc..c.c.oc..c.", "cooc.oc.cooc.oc."),
                   voicing="rootless", center=64, staccato=0.5),
     "stabs": _p("chord", ("....c.......c...", "......c-....c-..", "c-....c-..c-c-.."),
                 voicing="triad", voices=3, center=64, staccato=0.6),
     "alberti": _p("chord", ("1---3---2---3---", "1.3.2.3.1.3.2.3.", "1323132313231323"),
-                  voicing="triad", voices=3, center=62, legato=True),
+                  voicing="triad", voices=3, center=62, legato=True, steady=True),
     "piano_lh": _p("chord", ("1---2---3---2---", "1.2.3.2.1.2.3.2.", "1.2.3.2.1.2.3.2."),
                    grids={"3/4": ("1---2---3---", "1.2.3.2.3.2.", ""),
                           "6/8": ("1.2.3.2.3.2.", "", "")},
-                   voicing="spread", center=50, legato=True),
-    "fingerpick": _p("chord", ("b.4.3.5.f.4.3.5.", "", ""), voicing="guitar", center=58, legato=True),
+                   voicing="spread", center=50, legato=True, steady=True),
+    "fingerpick": _p("chord", ("b.4.3.5.f.4.3.5.", "", ""), voicing="guitar", center=58, legato=True, steady=True),
     "pad": _p("chord", ("c", "c", "c"), center=62, tie=True),
     "low_pad": _p("chord", ("c", "c", "c"), center=55, tie=True, voices=3),
     "swell": _p("chord", ("c", "c", "c-------c-------"), voicing="triad", voices=3, center=57, tie=True),
     "drone": _p("chord", ("c", "c", "c"), voicing="drone", center=50, tie=True),
     # arpeggios and bells
-    "arp8": _p("arp", ("x...x...x...x...", "x.x.x.x.x.x.x.x.", ""), center=67, order="updown", legato=True),
-    "arp16": _p("arp", ("x.x.x.x.x.x.x.x.", "x.xxx.xxx.xxx.xx", "xxxxxxxxxxxxxxxx"), center=72, staccato=0.8),
+    "arp8": _p("arp", ("x...x...x...x...", "x.x.x.x.x.x.x.x.", ""), center=67, order="updown", legato=True, steady=True),
+    "arp16": _p("arp", ("x.x.x.x.x.x.x.x.", "x.xxx.xxx.xxx.xx", "xxxxxxxxxxxxxxxx"), center=72, staccato=0.8, steady=True),
     "bells": _p("arp", ("x.......x.......", "x...x...x...x...", "x.x.x.x.x.x.x.x."), center=82,
-                order="walk", legato=True),
-    "roll": _p("arp", ("x.x.x.x.x.x.x.x.", "", ""), center=64, order="roll", legato=True),
-    "harp": _p("arp", ("x.x.x.x.x.x.x.x.", "", "xxxxxxxxxxxxxxxx"), center=66, order="updown", legato=True),
-    "glock": _p("arp", ("x.......x.......", "x...x...x...x...", "x.x.x.x.x.x.x.x."), center=84, order="walk"),
+                order="walk", legato=True, steady=True),
+    "roll": _p("arp", ("x.x.x.x.x.x.x.x.", "", ""), center=64, order="roll", legato=True, steady=True),
+    "harp": _p("arp", ("x.x.x.x.x.x.x.x.", "", "xxxxxxxxxxxxxxxx"), center=66, order="updown", legato=True, steady=True),
+    "glock": _p("arp", ("x.......x.......", "x...x...x...x...", "x.x.x.x.x.x.x.x."), center=84, order="walk", steady=True),
     # lines
     "guide": _p("line", ("x---------------", "x-------x-------", "x---x---x---x---"), center=60, tie=True),
     "melody": _p("melody", center=72),
+}
+
+# What a chord or arpeggio part plays when no drums keep time and its own pattern is syncopated.
+PULSE = {
+    "chord": _p("chord", ("c---c---c---c---", "c---c---c---c---", "c-c-c-c-c-c-c-c-")),
+    "arp": _p("arp", ("x...x...x...x...", "x.x.x.x.x.x.x.x.", "")),
 }
 
 # 6/8 bars (12 sixteenths, pulses on steps 0 and 6) for patterns without their own.
@@ -191,9 +199,10 @@ STYLES: dict[str, Style] = {s.name: s for s in [
        (M, "violin", "melody", 0.0, 0.8, 0.2), (L, "viola", "guide", 0.4, 0.5, 0.1),
        (C, "piano", "alberti", 0.0, 0.6, -0.2), (B, "cello", "classical_bass", 0.0, 0.7, -0.1),
        energy=0.45),
-    _s("cinematic", "film score: string pad, low cello ostinato, contrabass, brass swells, timpani, violin theme",
+    _s("cinematic", "film score: string pad, low cello and piano ostinato, brass swells, timpani, violin theme",
        (B, "cello", "ostinato", 0.0, 0.75, -0.2), (B, "contrabass", "long", 0.4, 0.6),
-       (K, "strings", "pad", 0.0, 0.55), (K, "brass", "swell", 0.6, 0.5, 0.2),
+       (C, "piano", "piano_ostinato", 0.0, 0.7, -0.3),
+       (K, "strings", "pad", 0.0, 0.45), (K, "brass", "swell", 0.6, 0.45, 0.2),
        (T, "timpani", "timpani", 0.45, 0.7), (D, "drums", "cinematic", 0.7, 0.6),
        (M, "violin", "melody", 0.0, 0.8, 0.1), energy=0.6),
     _s("ambient", "ambient: slow pads, long bass, sparse bells, a soft shaker pulse instead of a kit",
