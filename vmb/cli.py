@@ -181,7 +181,7 @@ def cmd_describe(args: argparse.Namespace) -> int:
     else:
         from vmb import pipeline
 
-        description, features = pipeline.describe_video_file(args.video, seed=args.seed)
+        description, features, _timing = pipeline.describe_video_file(args.video, seed=args.seed)
     if args.plot:
         if features is None:
             raise VmbError("--plot needs --image or --video (a text has no visual analysis)")

@@ -325,22 +325,29 @@ VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
 VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
 
 
-def describe_video_file(path: str | os.PathLike, *, seed: int = 0, timing=None, markers_s=()):
-    """Decode a video at low resolution and describe it -> (MusicDescription, features)."""
-    from vmb.describe import analyze_video, describe_video
-    from vmb.video import analyze_timing, sample_frames
+def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(), progress: Progress | None = None):
+    """One low-resolution decoding pass -> (MusicDescription, VideoFeatures, VideoTiming).
 
-    if timing is None:
-        timing = analyze_timing(path, markers_s=markers_s)
-    times, frames = [], []
-    for t, frame in sample_frames(path, fps=VIDEO_DESCRIBE_FPS, max_side=160):
-        times.append(t)
-        frames.append(frame)
+    The timing analysis hands every sampled frame to ``on_frame``; every
+    ``VIDEO_DESCRIBE_FPS``-th second's worth of them feeds the visual describer.
+    """
+    from vmb.describe import analyze_video, describe_video
+    from vmb.video import analyze_timing
+
+    times: list[float] = []
+    frames: list[np.ndarray] = []
+
+    def keep(t: float, frame: np.ndarray) -> None:
+        if not times or t - times[-1] >= 1.0 / VIDEO_DESCRIBE_FPS - 1e-6:
+            times.append(t)
+            frames.append(frame)
+
+    timing = analyze_timing(path, markers_s=list(markers_s), on_frame=keep)
     if not frames:
         raise VmbError(f"video {str(path)!r}: no frames could be decoded")
-    description = describe_video(frames, times, timing, seed=seed)
-    features = analyze_video(frames, times, timing)
-    return description, features
+    features = analyze_video(frames, times, timing, seed=seed)
+    description = describe_video(frames, times, timing, seed=seed, features=features)
+    return description, features, timing
 
 
 def generate_from_video(
@@ -355,14 +362,12 @@ def generate_from_video(
 ) -> GenerationResult:
     """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
     from vmb.describe import apply_user_attributes
-    from vmb.video import analyze_timing, plan_tempo_map
+    from vmb.video import plan_tempo_map
 
     user = user or Attributes()
     timer = _Timer(progress)
-    with timer.stage("analyse video"):
-        timing = analyze_timing(video, markers_s=list(markers_s))
-    with timer.stage("describe"):
-        description, _features = describe_video_file(video, seed=seed, timing=timing)
+    with timer.stage("analyse + describe video"):
+        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s)
         if user.set_fields():
             description = apply_user_attributes(description, user, seed=seed)
     duration_s = timing.duration_s
