@@ -180,9 +180,10 @@ def voice(span: ChordSpan, kind: str, harmony: Harmony, prev: list[int] | None,
     """Voice ``span`` as sorted MIDI pitches within [low, high].
 
     kinds: "close"/"triad"/"shell"/"rootless" (close position, the inversion chosen by voice
-    leading from ``prev``), "power" (root, fifth, octave; the tonic chord adds its third), "spread" (root, fifth, tenth: a
-    piano left hand), "guitar" (open strummed shape), "octave" (close triad with the lowest
-    voice doubled on top, as in a montuno), "drone" (the key's tonic and fifth).
+    leading from ``prev``), "power" (root, fifth, octave; the tonic chord adds its third),
+    "spread" (root, fifth, tenth: a piano left hand), "guitar" (open strummed shape), "octave"
+    (close triad with the lowest voice doubled on top, as in a montuno), "drone" (the key's
+    tonic and fifth).
     """
     if kind == "drone":  # the key's tonic and fifth, whatever the chord
         t = place(harmony.tonic, center - 3, low, high - 7)
@@ -200,7 +201,8 @@ def voice(span: ChordSpan, kind: str, harmony: Harmony, prev: list[int] | None,
         return [r, r + (fifth - span.bass) % 12 or 7, _stack([span.bass, third], r + 12)[1]]
     if kind == "guitar":
         r = place(span.bass, center - 9, low, high - 19)
-        order = [span.bass, fifth, root, third, fifth] if len(span.tones) < 4 else [span.bass, fifth, span.tones[3], third, fifth]
+        upper = span.tones[3] if len(span.tones) >= 4 else root  # a seventh (or sixth) replaces the doubled root
+        order = [span.bass, fifth, upper, third, fifth]
         return [p for p in _stack(order, r) if p <= high]
     tones = chord_tones_for(span, "triad" if kind == "octave" else kind, harmony, 3 if kind == "octave" else n)
     uniq = list(dict.fromkeys(tones))
