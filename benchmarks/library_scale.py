@@ -176,9 +176,11 @@ def ingest_run(n_files: int, root: Path) -> dict:
     scores.mkdir(exist_ok=True)
     midis.mkdir(exist_ok=True)
     for i, p in enumerate(picked):
-        dest = scores / f"{i:03d}_{Path(p).name}"
-        shutil.copy(p, dest)
-        converter.parse(p).write("midi", fp=str(midis / f"{i:03d}.mid"))
+        shutil.copy(p, scores / f"{i:03d}_{Path(p).name}")
+        try:
+            converter.parse(p).write("midi", fp=str(midis / f"{i:03d}.mid"))
+        except Exception:  # noqa: BLE001 - music21 cannot render some repeat structures to MIDI
+            pass
     out = {}
     for kind, folder in (("score", scores), ("midi", midis)):
         for workers in (1, 2):
@@ -205,7 +207,7 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     results = {}
     try:
-        for rows in args.rows or [100_000]:
+        for rows in [r for r in args.rows or [100_000] if r > 0]:  # --rows 0: ingest only
             results[f"scale_{rows}"] = r = scale_run(rows, root, args.queries)
             print(json.dumps(r, indent=1), flush=True)
         if args.ingest:

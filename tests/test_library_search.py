@@ -63,6 +63,13 @@ def test_targeted_prefers_the_strict_partition_then_relaxes_in_order(lib):
     assert [r.score for r in refs] == [r.scores["similarity"] for r in refs]
 
 
+def test_widened_partition_puts_entries_with_dropped_attributes_first(lib):
+    ask = Attributes(key="D minor", tempo_class="slow", meter="3/4", moods=["happy"], instruments=["piano"])
+    refs = targeted(lib, QUERY, ask, k=2)
+    # no entry is happy or D-minor-slow-3/4 with piano; of {0, 1, 3}, 1 still has the piano
+    assert ids(refs)[0] == 1 and "instruments" in refs[0].matched and "instruments" not in refs[1].matched
+
+
 def test_targeted_ranks_inside_the_partition_by_similarity(lib):
     ask = Attributes(mode="major")
     refs = targeted(lib, QUERY, ask, k=3)

@@ -154,11 +154,12 @@ def test_build_default_library_from_shipped_files(tmp_path, monkeypatch):
     from vmb.retrieve.tunes import save_embeddings, save_tunes
 
     entries = [make_entry(i) for i in range(5)]
-    save_tunes(entries, tmp_path / "tunes.jsonl.gz")
-    save_embeddings(unit_vectors(5), tmp_path / "emb.npy")
+    save_tunes(entries + [make_entry(2, title="same id again")], tmp_path / "tunes.jsonl.gz")
+    save_embeddings(unit_vectors(6), tmp_path / "emb.npy")
     kwargs = dict(tunes_path=str(tmp_path / "tunes.jsonl.gz"), embeddings_path=str(tmp_path / "emb.npy"))
     library = build_default_library(tmp_path / "lib", batch_size=2, **kwargs)
     assert library.count() == 5 and library.get("tune-0004") == entries[4]
+    assert library.get("tune-0002") == entries[2]  # the first of a repeated id wins
     # an interrupted build (two entries gone) completes without duplicates
     library.remove(["tune-0000", "tune-0003"])
     assert build_default_library(tmp_path / "lib", **kwargs).count() == 5

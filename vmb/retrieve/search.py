@@ -6,7 +6,8 @@
   prefilter on mode, key, tempo class, meter and genre/mood/instrument membership. When the
   partition holds fewer than ``k`` entries the least important filters are dropped one at a
   time (:data:`RELAX_ORDER`) and the next entries come from the wider partition, so the list
-  is filled but every entry of a stricter partition ranks first.
+  is filled but every entry of a stricter partition ranks first (inside a widened partition,
+  entries matching more of the asked attributes rank first, then by similarity).
 
 Every :class:`~vmb.types.Reference` carries ``score`` (cosine similarity to the query, -1..1),
 ``scores`` ({"similarity", "match": fraction of the asked attributes the entry has}) and
@@ -139,9 +140,15 @@ def targeted(library: Library, query_embedding: np.ndarray | None, attributes: A
     active = dict(filters)
     relax = [name for name in RELAX_ORDER if name in active]
     while True:
-        for entry, sim in _ranked(library, query, k - len(out), active, taken):
-            out.append(_reference(entry, sim, "targeted", filters))
-            taken.add(entry.id)
+        need = k - len(out)
+        # In a widened partition, entries that still have the dropped attributes come first:
+        # rank a few times more candidates by (attributes matched, similarity).
+        pool = [_reference(e, s, "targeted", filters)
+                for e, s in _ranked(library, query, need if active == filters else 4 * need, active, taken)]
+        pool.sort(key=lambda r: -len(r.matched))  # stable: similarity order within a count
+        for ref in pool[:need]:
+            out.append(ref)
+            taken.add(ref.entry.id)
         if len(out) >= k or not relax:
             return out
         del active[relax.pop(0)]

@@ -320,6 +320,10 @@ def build_default_library(path: str | os.PathLike | None = None, *, tunes_path: 
     if len(entries) != len(embeddings):
         raise VmbError(f"shipped tunes ({len(entries)}) and embeddings ({len(embeddings)}) differ in "
                        f"length; rebuild them with `python scripts/build_tunes.py`")
+    # one entry per id: a corpus piece shipped in two formats (bwv277.krn and .mxl) gets one id
+    first = {e.id: i for i, e in reversed(list(enumerate(entries)))}
+    keep = sorted(first.values())
+    entries, embeddings = [entries[i] for i in keep], embeddings[keep]
     library = Library.open(path)
     for start in range(0, len(entries), batch_size):
         stop = start + batch_size
