@@ -66,7 +66,7 @@ def test_controlformer_starts_as_identity(cfg):
     x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
     with torch.no_grad():
         ctx, vec = model.conditions(cond)
-        plain = model.dit(x, t, ctx, vec, cond.step_mask)
+        plain = model.dit(model.precondition(x, t), t, ctx, vec, cond.step_mask)
         with_control = model(x, t, cond)
         without = model(x, t, cond.dropped(broad=True))
     assert torch.equal(with_control, plain)
