@@ -37,6 +37,8 @@ def corpus_files() -> list[tuple[str, str]]:
         for name in sorted(os.listdir(folder)):
             if collection == "bach" and not name.endswith((".mxl", ".xml", ".krn")):
                 continue
+            if name.endswith(".krn") and os.path.exists(os.path.join(folder, name[:-4] + ".mxl")):
+                continue  # the same chorale in two encodings: keep the MusicXML one
             if collection != "bach" and not name.endswith(".abc"):
                 continue
             files.append((collection, f"{collection}/{name}"))
@@ -98,18 +100,19 @@ def build(limit: int | None, workers: int, cache_dir: Path, out: Path, embed: bo
         print(file=sys.stderr)
     seen, entries = set(), []
     for row in sorted(rows, key=lambda r: r["id"]):
-        if row["content_hash"] in seen:
+        if row["content_hash"] in seen or row["id"] in seen:
             continue
-        seen.add(row["content_hash"])
+        seen.update((row["content_hash"], row["id"]))
         entries.append(entry_from_dict(row))
     if limit:
         entries = entries[:limit] if len(entries) > limit else entries
     parse_s = time.perf_counter() - t0
     save_tunes(entries, out)
     if embed:
-        write_embeddings(entries, out.with_name(out.name.replace(".jsonl.gz", "_embeddings.npy")), workers)
+        write_embeddings(entries, out.with_name(out.name.replace(".jsonl.gz", "_embeddings.npy")), workers,
+                         cache_dir / f"v{BUILD_VERSION}")
     return {
-        "tunes": len(entries), "duplicates_dropped": len(rows) - len(seen), "files": len(files),
+        "tunes": len(entries), "duplicates_dropped": len(rows) - len(entries), "files": len(files),
         "parse_s": round(parse_s, 1), "total_s": round(time.perf_counter() - t0, 1),
         "size_mb": round(out.stat().st_size / 1e6, 2),
         "by_collection": dict(Counter(e.id.split("/")[0] for e in entries)),
@@ -124,16 +127,28 @@ def _encode_chunk(texts: list[str]):
     return encode_texts(texts)
 
 
-def write_embeddings(entries, path: Path, workers: int = 2) -> None:
-    """MiniLM embeddings of the descriptions (each distinct text encoded once), float16."""
+def write_embeddings(entries, path: Path, workers: int = 2, cache_dir: Path | None = None) -> None:
+    """MiniLM embeddings of the descriptions (each distinct text encoded once, cached), float16."""
     import numpy as np
 
-    texts = sorted({e.description for e in entries})
+    cache = cache_dir / "description_embeddings.npz" if cache_dir else None
+    known: dict[str, np.ndarray] = {}
+    if cache and cache.exists():
+        with np.load(cache) as data:
+            known = dict(zip(data["texts"].tolist(), data["vectors"]))
+    texts = sorted({e.description for e in entries} - set(known))
     chunks = [texts[i : i + 128] for i in range(0, len(texts), 128)]
-    with mp.get_context("spawn").Pool(workers) as pool:
-        parts = pool.map(_encode_chunk, chunks, chunksize=1)
-    vectors = dict(zip(texts, np.concatenate(parts) if parts else np.zeros((0, 384))))
-    save_embeddings(np.stack([vectors[e.description] for e in entries]) if entries else np.zeros((0, 384)), path)
+    if chunks:
+        with mp.get_context("spawn").Pool(workers) as pool:
+            parts = pool.map(_encode_chunk, chunks, chunksize=1)
+        known.update(zip(texts, np.concatenate(parts)))
+        if cache:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f"tmp{os.getpid()}.npz")
+            names = sorted(known)
+            np.savez(tmp, texts=np.array(names), vectors=np.stack([known[t] for t in names]))
+            os.replace(tmp, cache)
+    save_embeddings(np.stack([known[e.description] for e in entries]) if entries else np.zeros((0, 384)), path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         entries = load_tunes(args.out)
         path = args.out.with_name(args.out.name.replace(".jsonl.gz", "_embeddings.npy"))
-        write_embeddings(entries, path, args.workers)
+        write_embeddings(entries, path, args.workers, args.cache_dir / f"v{BUILD_VERSION}")
         print(json.dumps({"embedded": len(entries), "seconds": round(time.perf_counter() - t0, 1)}))
         return 0
     stats = build(args.limit, args.workers, args.cache_dir, args.out, embed=not args.no_embed)
