@@ -148,6 +148,15 @@ def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
     return out
 
 
+def quarter_notes_per_pulse(meter: str) -> float:
+    """How many quarter notes one counted beat lasts: a BPM in 6/8 counts dotted quarters.
+
+    Scores keep time in quarter notes; a request of "6/8 at 92 BPM" means 92 dotted-quarter
+    pulses a minute (the way musicians and beat trackers count it), i.e. 138 quarter notes.
+    """
+    return 1.5 if meter == "6/8" else 1.0
+
+
 # --------------------------------------------------------------------------- the chain
 
 
@@ -208,8 +217,9 @@ def compose_and_render(
 
     with timer.stage("compose"):
         if tempo_map is None:
-            tempo_map = [TempoChange(0.0, float(attrs.tempo_bpm))]
-            length_beats = duration_s * attrs.tempo_bpm / 60.0
+            quarter_bpm = float(attrs.tempo_bpm) * quarter_notes_per_pulse(meter)
+            tempo_map = [TempoChange(0.0, quarter_bpm)]
+            length_beats = duration_s * quarter_bpm / 60.0
         lead = compose_lead_sheet(
             lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
         )
