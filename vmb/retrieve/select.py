@@ -46,6 +46,7 @@ class _Index:
         self.entries = entries  # metadata only; full entries come from load_tune(i)
         self.path = path
         self.ids = np.array([e.id for e in entries])
+        self.rank = np.argsort(np.argsort(self.ids, kind="stable"))  # id order, for tie-breaks
         self.mode = np.array([e.mode or "" for e in entries])
         self.meter = np.array([e.meter or "" for e in entries])
         self.bpm = np.array([e.bpm or 100.0 for e in entries], dtype=float)
@@ -166,7 +167,7 @@ def select_tunes(
     targeted: list[Reference] = []
     cand = np.flatnonzero(targeted_ok)
     if len(cand) and k > 0:
-        order = cand[np.lexsort((idx.ids[cand], -score[cand]))]
+        order = cand[np.lexsort((idx.rank[cand], -score[cand]))]
         pool = order[: max(4 * k, 12)]
         pool = pool[score[pool] >= score[pool[0]] - 0.06] if len(pool) > k else pool
         rng = np.random.default_rng(seed)
@@ -183,7 +184,7 @@ def select_tunes(
         taken = {r.entry.id for r in targeted}
         ok = keep & ~np.isin(idx.ids, list(taken))
         cand = np.flatnonzero(ok)
-        for i in cand[np.lexsort((idx.ids[cand], -sims[cand]))][:k]:
+        for i in cand[np.lexsort((idx.rank[cand], -sims[cand]))][:k]:
             e = load_tune(int(i), idx.path)
             broad.append(Reference(entry=e, track="broad", score=round(float(sims[i]), 4),
                                    matched=_matched(e, attributes, float(idx.energy[i]))))
