@@ -91,6 +91,11 @@ def test_ten_minute_piece_repeats_and_varies_the_tune():
     _check(sheet, L, "A", "major")
     names = [s.name for s in sheet.sections]
     assert names[0] == "intro" and names[1] == "A" and "B" in names and "A'" in names
+    # repeats of the A strain are varied, each pass as a whole (same pitch shift in all its bars)
+    a_passes = [s for s in sheet.sections if s.name.startswith("A")]
+    contents = {tuple((n.pitch, round(n.start - s.start, 6)) for n in sheet.melody if s.start <= n.start < s.end)
+                for s in a_passes[:6]}
+    assert len(contents) > 1
     energies = [s.energy for s in sheet.sections[1:-1]]
     assert max(energies) > energies[0]  # rises after the start
     bar = 4.0

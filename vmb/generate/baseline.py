@@ -184,13 +184,16 @@ def compose_lead_sheet(
                 part, turn = cycle[turn % 4], turn + 1
             sources.extend((i, part) for i in halves[part])
         sources = sources[: want - len(tail)] + [(i, "end") for i in tail]
+        kind, previous = "original", None
         for bar_no, (src_i, part) in enumerate(sources):
-            count = occurrences.get(part, 0)
-            kind = "original" if count == 0 else _pick_variation(rng, plan.energy)
+            starts_strain = part != previous or (src_i == halves.get(part, [None])[0] and bar_no > 0)
+            if starts_strain:  # one variation per pass through a strain, so its bars agree
+                count = occurrences.get(part, 0)
+                occurrences[part] = count + 1
+                kind = "original" if count == 0 else _pick_variation(rng, plan.energy)
+            previous = part
             content = apply_variation(bars[src_i], kind, tonic_pc, mode, bar, rng)
             slots.append((plan.first_bar + bar_no, content))
-        for part in {p for _, p in sources}:
-            occurrences[part] = occurrences.get(part, 0) + 1
 
     melody, chords = _assemble(slots, bars, pickup, intro, F, L, bar, tonic_pc, mode, plans, meter)
     out_sections = [Section(p.name, p.first_bar * bar, (p.first_bar + p.n_bars) * bar, p.energy) for p in plans]
