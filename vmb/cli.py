@@ -132,15 +132,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
             pipeline.check_duration(duration)
     else:
         out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
+    options = pipeline.RetrievalOptions(
+        library=args.library,
+        references=tuple(args.reference or ()),
+        exclude=tuple(args.exclude or ()),
+        use_broad=not args.no_broad,
+        use_targeted=not args.no_targeted,
+    )
+    for ref in options.references:
+        if not Path(ref).is_file():
+            raise VmbError(f"reference {ref!r}: no such file")
     progress = _Progress(not args.json)
     try:
         if args.text is not None:
             result = pipeline.generate_from_text(
-                args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont, progress=progress
+                args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
+                options=options, progress=progress,
             )
         elif args.image is not None:
             result = pipeline.generate_from_image(
-                args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont, progress=progress
+                args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
+                options=options, progress=progress,
             )
         else:
             result = pipeline.generate_from_video(
@@ -150,6 +162,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 soundfont=args.soundfont,
                 markers_s=args.marker or [],
                 keep_audio=args.keep_audio,
+                options=options,
                 progress=progress,
             )
         progress("write")
@@ -261,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")
     p.add_argument("--plot", action="store_true", help="also save a piano-roll PNG beside the audio")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    lib = p.add_argument_group("music bridge (reference retrieval)")
+    lib.add_argument("--library", metavar="DIR", help="music library folder (default: $VMB_LIBRARY or your data folder)")
+    lib.add_argument("--reference", action="append", metavar="FILE", help="your own reference music (MIDI, MusicXML, ABC, audio), pinned")
+    lib.add_argument("--exclude", action="append", metavar="ID", help="a library entry never to use (repeatable)")
+    lib.add_argument("--no-broad", action="store_true", help="switch off the broad (similarity) track")
+    lib.add_argument("--no-targeted", action="store_true", help="switch off the targeted (partition) track")
     vid = p.add_argument_group("video options")
     vid.add_argument("--marker", type=float, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
     vid.add_argument("--keep-audio", action="store_true", help="keep the video's own sound and duck the music under it")
@@ -279,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="PNG", help="save the visual analysis as a PNG")
     p.add_argument("--json", action="store_true", help="print the description as JSON")
     p.set_defaults(func=cmd_describe)
+
+    from vmb.cli_library import add_library_parser
+
+    add_library_parser(sub, _add_attribute_options)
 
     p = sub.add_parser("vocab", help="list the genres, moods, instruments, tempo classes and meters")
     p.add_argument("--json", action="store_true")

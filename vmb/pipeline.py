@@ -157,6 +157,64 @@ def quarter_notes_per_pulse(meter: str) -> float:
     return 1.5 if meter == "6/8" else 1.0
 
 
+# --------------------------------------------------------------------------- the music bridge
+
+
+@dataclass
+class RetrievalOptions:
+    """How to search the library: which one, what to pin or exclude, which tracks to use."""
+
+    library: str | None = None  # folder; None = $VMB_LIBRARY or the user data dir (built on first use)
+    references: tuple[str, ...] = ()  # the user's own reference files, pinned
+    exclude: tuple[str, ...] = ()  # entry ids never to use
+    use_broad: bool = True  # False/False-ablations of the paper's Table 6
+    use_targeted: bool = True
+    k: int = 5
+
+
+def retrieve_references(attrs: Attributes, query: np.ndarray, options: RetrievalOptions, *, progress: Progress | None = None) -> Retrieval:
+    """The dual-track search (broad by similarity, targeted inside the asked partition)."""
+    from vmb.retrieve.ingest import reference_entry
+    from vmb.retrieve.search import dual_track
+    from vmb.retrieve.store import Library, build_default_library
+
+    library = Library.open(options.library)
+    if library.count() == 0:
+        if progress:
+            progress("building the default music library (first run only)")
+        library = build_default_library(library.path)
+    pinned = [reference_entry(path, library=library)[0] for path in options.references]
+    return dual_track(
+        library,
+        query,
+        attrs,
+        k=options.k,
+        exclude=set(options.exclude),
+        pinned=pinned,
+        use_broad=options.use_broad,
+        use_targeted=options.use_targeted,
+        transpose_key=True,  # the composer transposes: only the mode must match
+    )
+
+
+def pick_reference(retrieval: Retrieval, *, seed: int = 0) -> Reference:
+    """The reference whose melody and chords the composer builds on.
+
+    A pinned reference wins; otherwise one of the best three targeted references (the seed
+    chooses, so different seeds give different pieces), then the broad ones.
+    """
+    usable = [r for r in retrieval.broad + retrieval.targeted if r.entry.lead_sheet is not None]
+    pinned = [r for r in usable if r.track == "pinned"]
+    if pinned:
+        return pinned[0]
+    targeted = [r for r in usable if r.track == "targeted"][:3]
+    if targeted:
+        return targeted[seed % len(targeted)]
+    if usable:
+        return usable[0]
+    raise VmbError("no reference in the library has symbolic content to build on; relax the request")
+
+
 # --------------------------------------------------------------------------- the chain
 
 
@@ -190,7 +248,7 @@ def compose_and_render(
     sections=None,
     length_beats: float | None = None,
     soundfont: str | None = None,
-    exclude_references: set[str] = frozenset(),
+    options: RetrievalOptions | None = None,
     progress: Progress | None = None,
     timer: _Timer | None = None,
 ) -> GenerationResult:
@@ -199,7 +257,6 @@ def compose_and_render(
     from vmb.embed import encode_texts
     from vmb.generate.baseline import compose_lead_sheet
     from vmb.render import arrange, master, synthesize
-    from vmb.retrieve import select_tunes
 
     timer = timer or _Timer(progress)
     if user.set_fields():
@@ -208,10 +265,8 @@ def compose_and_render(
 
     with timer.stage("retrieve"):
         query = encode_texts([description.sentence])[0]
-        retrieval = select_tunes(attrs, query_embedding=query, k=5, exclude=set(exclude_references), seed=seed)
-        if not retrieval.targeted:
-            raise VmbError("no reference tune fits the request (mode/meter); relax --key or --meter")
-        reference = retrieval.targeted[0]
+        retrieval = retrieve_references(attrs, query, options or RetrievalOptions(), progress=progress)
+        reference = pick_reference(retrieval, seed=seed)
         lead_ref = reference.entry.lead_sheet
         meter = attrs.meter or lead_ref.meter
 
@@ -292,6 +347,7 @@ def generate_from_text(
     duration_s: float | None = None,
     seed: int = 0,
     soundfont: str | None = None,
+    options: RetrievalOptions | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk."""
@@ -303,7 +359,8 @@ def generate_from_text(
     with timer.stage("describe"):
         description = describe_text(text, seed=seed)
     return compose_and_render(
-        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, progress=progress, timer=timer
+        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
+        progress=progress, timer=timer,
     )
 
 
@@ -314,6 +371,7 @@ def generate_from_image(
     duration_s: float | None = None,
     seed: int = 0,
     soundfont: str | None = None,
+    options: RetrievalOptions | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """An image (+ explicit user attributes) -> music. Nothing is written to disk."""
@@ -325,7 +383,8 @@ def generate_from_image(
     with timer.stage("describe"):
         description = describe_image(image, seed=seed)
     return compose_and_render(
-        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, progress=progress, timer=timer
+        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
+        progress=progress, timer=timer,
     )
 
 
@@ -368,6 +427,7 @@ def generate_from_video(
     soundfont: str | None = None,
     markers_s: list[float] | tuple[float, ...] = (),
     keep_audio: bool = False,
+    options: RetrievalOptions | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
@@ -404,6 +464,7 @@ def generate_from_video(
         sections=plan.sections,
         length_beats=plan.length_beats,
         soundfont=soundfont,
+        options=options,
         progress=progress,
         timer=timer,
     )

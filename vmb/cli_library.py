@@ -1,0 +1,129 @@
+"""``vmb library build|add|remove|list|stats|search``: the music library behind the music bridge.
+
+Thin: each command opens the library, calls one function of :mod:`vmb.retrieve`, prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from vmb import VmbError
+
+EXAMPLES = """examples:
+  vmb library build                          # the default library from the bundled tune corpus
+  vmb library add ~/Music/midi ~/Music/wav   # ingest folders (MIDI, MusicXML, ABC, WAV, FLAC, OGG, MP3)
+  vmb library search "slow, sad piece in D minor for strings" --key "D minor" --tempo slow
+  vmb library list --mode minor --limit 20
+  vmb library stats --json
+"""
+
+
+def _open(args):
+    from vmb.retrieve.store import Library
+
+    return Library.open(args.library, create=args.library_command in ("build", "add"))
+
+
+def _entry_line(entry) -> str:
+    tags = ", ".join(entry.genres + entry.moods)
+    return (f"{entry.id}  {entry.title or '-'}  [{entry.key or '?'} {entry.mode or '?'}, {entry.meter or '?'}, "
+            f"{entry.tempo_class or '?'}]  {tags}")
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    from vmb.retrieve.store import build_default_library
+
+    command = args.library_command
+    if command == "build":
+        library = build_default_library(args.library)
+        result = library.stats()
+    elif command == "add":
+        from vmb.retrieve.ingest import ingest
+
+        library = _open(args)
+        report = ingest(library, args.paths, workers=args.workers, progress=not args.json and sys.stderr.isatty(),
+                        transcribe=not args.no_transcribe)
+        for path, reason in report.failed:
+            print(f"vmb: skipped {path}: {reason}", file=sys.stderr)
+        result = report.to_dict()
+        if not args.json:
+            print(f"added {report.added_files} file(s) as {len(report.added)} entries, "
+                  f"{len(report.skipped_existing)} already present, {len(report.failed)} failed "
+                  f"({report.seconds:.1f} s)")
+            return 0 if report.added_files or report.skipped_existing or not report.failed else 1
+    elif command == "remove":
+        library = _open(args)
+        result = {"removed": library.remove(args.ids)}
+        if not args.json:
+            print(f"removed {result['removed']} entr{'y' if result['removed'] == 1 else 'ies'}")
+            return 0
+    elif command == "list":
+        library = _open(args)
+        filters = {k: v for k, v in (("mode", args.mode), ("tempo_class", args.tempo), ("meter", args.meter)) if v}
+        entries = library.list(filters or None, limit=args.limit)
+        result = [e.to_dict() | {"lead_sheet": None} for e in entries]
+        if not args.json:
+            for entry in entries:
+                print(_entry_line(entry))
+            return 0
+    elif command == "stats":
+        result = _open(args).stats()
+    elif command == "search":
+        from vmb.cli import user_attributes
+        from vmb.embed import encode_texts
+        from vmb.retrieve.search import dual_track
+
+        library = _open(args)
+        attrs = user_attributes(args)
+        if not args.text.strip():
+            raise VmbError("empty search text")
+        retrieval = dual_track(library, encode_texts([args.text])[0], attrs, k=args.k)
+        result = {
+            track: [
+                {"id": r.entry.id, "title": r.entry.title, "score": round(r.score, 4), "matched": r.matched,
+                 "key": f"{r.entry.key} {r.entry.mode}", "tempo_class": r.entry.tempo_class,
+                 "description": r.entry.description}
+                for r in refs
+            ]
+            for track, refs in (("targeted", retrieval.targeted), ("broad", retrieval.broad))
+        }
+        if not args.json:
+            for track, refs in (("targeted", retrieval.targeted), ("broad", retrieval.broad)):
+                print(f"{track}:")
+                for r in refs:
+                    print(f"  {r.score:5.2f}  {_entry_line(r.entry)}  matched: {', '.join(r.matched) or '-'}")
+            return 0
+    else:  # pragma: no cover - argparse restricts the choices
+        raise VmbError(f"unknown library command {command!r}")
+    if args.json or command in ("build", "stats"):
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def add_library_parser(sub, add_attribute_options) -> None:
+    p = sub.add_parser("library", help="build, fill and search the music library (the music bridge)",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--library", metavar="DIR", help="library folder (default: $VMB_LIBRARY or your data folder)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    lsub = p.add_subparsers(dest="library_command", required=True, metavar="ACTION")
+    lsub.add_parser("build", help="build the default library from the bundled tune corpus")
+    a = lsub.add_parser("add", help="ingest music files or folders")
+    a.add_argument("paths", nargs="+", metavar="PATH")
+    a.add_argument("--workers", type=int, default=2, help="parallel analysis processes (default 2)")
+    a.add_argument("--no-transcribe", action="store_true", help="skip audio-to-notes transcription")
+    r = lsub.add_parser("remove", help="remove entries by id")
+    r.add_argument("ids", nargs="+", metavar="ID")
+    li = lsub.add_parser("list", help="list entries")
+    li.add_argument("--mode", choices=["major", "minor"])
+    li.add_argument("--tempo", choices=["slow", "medium", "fast"])
+    li.add_argument("--meter")
+    li.add_argument("--limit", type=int, default=50)
+    lsub.add_parser("stats", help="counts by attribute, disk use, index state")
+    s = lsub.add_parser("search", help="dual-track search: targeted (inside the asked partition) and broad")
+    s.add_argument("text", help="a description of the music you want")
+    s.add_argument("-k", type=int, default=5, help="results per track (default 5)")
+    s.add_argument("--duration", type=float, help=argparse.SUPPRESS)
+    add_attribute_options(s)
+    p.set_defaults(func=cmd_library)
