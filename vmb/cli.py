@@ -124,6 +124,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise VmbError("give exactly one of --text, --image or --video")
     user = user_attributes(args)
     duration = args.duration
+    if args.checkpoint is not None and not Path(args.checkpoint).is_file():
+        raise VmbError(f"checkpoint {args.checkpoint!r} not found")
     if args.soundfont is not None and not Path(args.soundfont).is_file():
         raise VmbError(f"SoundFont {args.soundfont!r} not found")
     if args.video is None:
@@ -147,12 +149,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if args.text is not None:
             result = pipeline.generate_from_text(
                 args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
-                options=options, progress=progress,
+                options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
             )
         elif args.image is not None:
             result = pipeline.generate_from_image(
                 args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
-                options=options, progress=progress,
+                options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
             )
         else:
             result = pipeline.generate_from_video(
@@ -163,6 +165,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 markers_s=args.marker or [],
                 keep_audio=args.keep_audio,
                 options=options,
+                generator=args.generator,
+                checkpoint=args.checkpoint,
                 progress=progress,
             )
         progress("write")
@@ -209,6 +213,22 @@ def cmd_describe(args: argparse.Namespace) -> int:
         print(f"  attributes: {', '.join(f'{k}={getattr(a, k)}' for k in a.set_fields())}")
         if args.plot:
             print(f"wrote plot: {args.plot}", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from vmb.generate.train import TrainConfig, train
+
+    cfg = TrainConfig(
+        data=args.data, out_dir=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
+        threads=args.threads, max_tunes=args.max_tunes, time_limit_s=args.time_limit, seed=args.seed,
+        resume=not args.fresh,
+    )
+    if cfg.steps <= 0 or cfg.batch_size <= 0:
+        raise VmbError("--steps and --batch-size must be positive")
+    log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    path = train(cfg, log=log)
+    print(f"checkpoint: {path}")
     return 0
 
 
@@ -270,6 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, metavar="SECONDS", help="length (default 30 s; a video's own length)")
     p.add_argument("--seed", type=int, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .wav or .flac (.mp4 for --video)")
+    p.add_argument("--generator", choices=["baseline", "ecmg"], default="baseline",
+                   help="baseline: re-compose the retrieved tune (default); ecmg: the diffusion transformer "
+                   "(needs a trained checkpoint, see `vmb train ecmg`)")
+    p.add_argument("--checkpoint", metavar="PT", help="ECMG checkpoint file (default: the installed one)")
     p.add_argument("--soundfont", metavar="SF2", help="General MIDI SoundFont (default: $VMB_SOUNDFONT or the system one)")
     p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")
     p.add_argument("--plot", action="store_true", help="also save a piano-roll PNG beside the audio")
@@ -302,6 +326,28 @@ def build_parser() -> argparse.ArgumentParser:
     from vmb.cli_library import add_library_parser
 
     add_library_parser(sub, _add_attribute_options)
+
+    p = sub.add_parser(
+        "train",
+        help="train a model (ecmg: the diffusion transformer with its ControlFormer)",
+        epilog="examples:\n  vmb train ecmg --steps 10000 --out runs/ecmg\n"
+        "  vmb train ecmg --data my_tunes.jsonl.gz --time-limit 3600   (resumes from runs/ecmg if present)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("model_name", choices=["ecmg"], help="what to train")
+    p.add_argument("--data", metavar="PATH", help="tunes JSONL(.gz), or a folder of them or of MIDI/MusicXML/ABC "
+                   "(default: the bundled corpus)")
+    p.add_argument("--out", default="runs/ecmg", metavar="DIR", help="run folder: checkpoints, log, loss curve")
+    p.add_argument("--model", default="default", help="model size preset: default or debug")
+    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core machine)")
+    p.add_argument("--max-tunes", type=int, help="use only the first N tunes (quick runs)")
+    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="save and stop after this much time")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--fresh", action="store_true", help="start over instead of resuming the run folder")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("vocab", help="list the genres, moods, instruments, tempo classes and meters")
     p.add_argument("--json", action="store_true")

@@ -33,6 +33,9 @@ from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
 MIN_DURATION_S = 3.0
 MAX_DURATION_S = 20 * 60.0
 DEFAULT_DURATION_S = 30.0
+# "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
+# with its ControlFormer (needs a trained checkpoint; the default one is not shipped yet).
+GENERATORS = ("baseline", "ecmg")
 AUDIO_SUFFIXES = (".wav", ".flac")
 
 Progress = Callable[[str], None]
@@ -49,6 +52,8 @@ class GenerationResult:
     render: RenderResult
     seed: int
     generator: str
+    checkpoint: str | None = None  # the ECMG checkpoint file, None for the baseline
+    reference: Reference | None = None  # the reference the baseline re-composed
     timings_s: dict[str, float] = field(default_factory=dict)
     audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
     video: dict | None = None  # for video input: path, VideoTiming, beat plan, keep_audio
@@ -59,11 +64,15 @@ class GenerationResult:
             "schema_version": SCHEMA_VERSION,
             "vmb_version": vmb.__version__,
             "generator": self.generator,
-            "checkpoint": None,  # the baseline has no checkpoint
+            "checkpoint": self.checkpoint,
             "seed": self.seed,
             "description": self.description.to_dict(),
             "attributes": self.attributes.to_dict(),
-            "references": [_reference_summary(r) for r in self.retrieval.targeted + self.retrieval.broad],
+            # pinned first, then targeted (m_k*), then broad (m_i*)
+            "references": [_reference_summary(r) for r in sorted(
+                self.retrieval.broad + self.retrieval.targeted, key=lambda r: ("pinned", "targeted", "broad").index(r.track)
+            )],
+            "content_reference": self.reference.entry.id if self.reference else None,
             "render": self.render.to_dict(),
             "tempo_map": [t.to_dict() for t in self.score.tempo_map],
             "key": f"{self.score.key} {self.score.mode}",
@@ -249,6 +258,8 @@ def compose_and_render(
     length_beats: float | None = None,
     soundfont: str | None = None,
     options: RetrievalOptions | None = None,
+    generator: str = "baseline",
+    checkpoint: str | None = None,
     progress: Progress | None = None,
     timer: _Timer | None = None,
 ) -> GenerationResult:
@@ -259,6 +270,7 @@ def compose_and_render(
     from vmb.render import arrange, master, synthesize
 
     timer = timer or _Timer(progress)
+    checkpoint_used = None
     if user.set_fields():
         description = apply_user_attributes(description, user, seed=seed)
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
@@ -275,9 +287,24 @@ def compose_and_render(
             quarter_bpm = float(attrs.tempo_bpm) * quarter_notes_per_pulse(meter)
             tempo_map = [TempoChange(0.0, quarter_bpm)]
             length_beats = duration_s * quarter_bpm / 60.0
-        lead = compose_lead_sheet(
-            lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
-        )
+        if generator == "ecmg":
+            from vmb.generate.ecmg import load_ecmg
+
+            ecmg = load_ecmg(checkpoint)
+            broad = next((r.entry.lead_sheet for r in retrieval.broad if r.entry.lead_sheet is not None), None)
+            targeted = next((r.entry.lead_sheet for r in retrieval.targeted if r.entry.lead_sheet is not None), None)
+            attrs.meter = meter
+            lead = ecmg(
+                attributes=attrs, text_embedding=query, broad=broad, targeted=targeted,
+                length_beats=length_beats, sections=sections, seed=seed,
+            ).lead_sheet
+            checkpoint_used = ecmg.checkpoint
+        elif generator == "baseline":
+            lead = compose_lead_sheet(
+                lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
+            )
+        else:
+            raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
         score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
 
@@ -300,7 +327,9 @@ def compose_and_render(
         score=score,
         render=render,
         seed=seed,
-        generator="baseline",
+        generator=generator,
+        checkpoint=checkpoint_used,
+        reference=reference if generator == "baseline" else None,
         timings_s=timer.timings,
         audio=audio,
     )
@@ -348,6 +377,8 @@ def generate_from_text(
     seed: int = 0,
     soundfont: str | None = None,
     options: RetrievalOptions | None = None,
+    generator: str = "baseline",
+    checkpoint: str | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk."""
@@ -360,7 +391,7 @@ def generate_from_text(
         description = describe_text(text, seed=seed)
     return compose_and_render(
         description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
-        progress=progress, timer=timer,
+        generator=generator, checkpoint=checkpoint, progress=progress, timer=timer,
     )
 
 
@@ -372,6 +403,8 @@ def generate_from_image(
     seed: int = 0,
     soundfont: str | None = None,
     options: RetrievalOptions | None = None,
+    generator: str = "baseline",
+    checkpoint: str | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """An image (+ explicit user attributes) -> music. Nothing is written to disk."""
@@ -384,7 +417,7 @@ def generate_from_image(
         description = describe_image(image, seed=seed)
     return compose_and_render(
         description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
-        progress=progress, timer=timer,
+        generator=generator, checkpoint=checkpoint, progress=progress, timer=timer,
     )
 
 
@@ -428,6 +461,8 @@ def generate_from_video(
     markers_s: list[float] | tuple[float, ...] = (),
     keep_audio: bool = False,
     options: RetrievalOptions | None = None,
+    generator: str = "baseline",
+    checkpoint: str | None = None,
     progress: Progress | None = None,
 ) -> GenerationResult:
     """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
@@ -465,6 +500,8 @@ def generate_from_video(
         length_beats=plan.length_beats,
         soundfont=soundfont,
         options=options,
+        generator=generator,
+        checkpoint=checkpoint,
         progress=progress,
         timer=timer,
     )
