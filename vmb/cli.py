@@ -134,6 +134,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
             pipeline.check_duration(duration)
     else:
         out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
+        if Path(args.video).exists() and out.resolve() == Path(args.video).resolve():
+            raise VmbError(f"output {args.output!r} is the input video; vmb never overwrites its input")
     options = pipeline.RetrievalOptions(
         library=args.library,
         references=tuple(args.reference or ()),

@@ -1,0 +1,56 @@
+"""`vmb generate --video`: an MP4 with music of the video's exact length, plus WAV, MIDI, cue sheet."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import av
+import numpy as np
+import soundfile as sf
+
+from video_fixtures import make_video
+from vmb.cli import main
+
+
+def test_video_to_scored_mp4(tmp_path, capsys):
+    clip = tmp_path / "clip.mp4"
+    cuts = make_video(clip, duration_s=6.0, cuts_s=(1.3, 2.9, 4.4), audio_hz=330)
+    before = hashlib.sha256(clip.read_bytes()).hexdigest()
+    out = tmp_path / "scored.mp4"
+    assert main(["generate", "--video", str(clip), "--json", "--plot", "-o", str(out)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert hashlib.sha256(clip.read_bytes()).hexdigest() == before  # input untouched
+
+    with av.open(str(out)) as container:
+        kinds = sorted(s.type for s in container.streams)
+        video_s = float(container.streams.video[0].duration * container.streams.video[0].time_base)
+    assert kinds == ["audio", "video"]
+    audio, sr = sf.read(out.with_suffix(".wav"))
+    assert abs(len(audio) / sr - video_s) <= 1 / 25  # within one frame
+    assert np.sqrt(np.mean(audio[-sr:] ** 2)) > 1e-4  # the last second still sounds (a held cadence)
+
+    cues = json.loads(out.with_suffix(".cues.json").read_text())
+    beats = np.array(cues["beats_s"])
+    assert len(cues["cuts_s"]) == len(cuts) and len(beats) > 4
+    assert {"mp4", "wav", "midi", "cues", "plot"} <= set(result["files"])
+    assert out.with_suffix(".timing.png").exists()
+
+
+def test_video_output_cannot_overwrite_input(tmp_path, capsys):
+    clip = tmp_path / "clip.mp4"
+    make_video(clip, duration_s=3.0, cuts_s=(1.5,))
+    before = clip.read_bytes()
+    assert main(["generate", "--video", str(clip), "-o", str(clip)]) == 1
+    assert "input" in capsys.readouterr().err
+    assert clip.read_bytes() == before
+
+
+def test_not_a_video_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    out = tmp_path / "o.mp4"
+    assert main(["generate", "--video", str(bad), "-o", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("vmb: error:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]
