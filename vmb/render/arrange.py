@@ -58,8 +58,10 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
         name = f"{part.instrument} ({part.role})"
         while any(t.name == name for t in tracks):
             name += "'"
+        # Without a kit the sustained pads sit lower, so the parts that pulse carry the beat.
+        volume = part.volume * (0.5 if part.role == "pad" and not plan.has_beat else 1.0)
         tracks.append(Track(name=name, program=info.program, notes=notes, is_drum=info.is_drum,
-                            role=part.role, instrument=part.instrument, volume=part.volume, pan=part.pan))
+                            role=part.role, instrument=part.instrument, volume=volume, pan=part.pan))
     return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
                  sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s)
 

@@ -208,7 +208,7 @@ STYLES: dict[str, Style] = {s.name: s for s in [
        (C, "piano", "piano_ostinato", 0.0, 0.7, -0.3),
        (K, "strings", "pad", 0.0, 0.3), (K, "brass", "swell", 0.6, 0.3, 0.2),
        (T, "timpani", "timpani", 0.0, 0.7), (D, "drums", "cinematic", 0.7, 0.6),
-       (M, "violin", "melody", 0.0, 0.8, 0.1), energy=0.6),
+       (M, "violin", "melody", 0.0, 0.7, 0.1), energy=0.6),
     _s("ambient", "ambient: slow pads, long bass, sparse bells, a soft shaker pulse instead of a kit",
        (K, "synth pad", "pad", 0.0, 0.6), (B, "synth bass", "long", 0.0, 0.5),
        (A, "celesta", "bells", 0.0, 0.45, 0.3), (P, "percussion", "ambient_pulse", 0.0, 0.55),
