@@ -10,7 +10,9 @@ phrasings; the keys are the three most common of each mode in the library. Each 
 sentence is embedded with MiniLM (the text bridge) and sent to
 
 - broad: ``search.broad(library, embedding, 5)`` (embedding similarity only);
-- targeted: ``search.targeted(library, embedding, attributes, 5)`` (partition + similarity).
+- targeted: ``search.targeted(library, embedding, attributes, 5)`` (partition + similarity);
+- targeted_transposed: the same with ``transpose_key=True`` (what ``vmb generate`` uses: the
+  composer transposes the reference, so only the mode must match, not the tonic).
 
 precision@5 of an attribute = the share of the 5 results that have the asked value (list
 attributes: the entry's list contains it). "key+mode+tempo" needs all three. ``available``
@@ -80,16 +82,19 @@ def hits(entry: LibraryEntry, a: Attributes) -> dict[str, bool]:
 def evaluate(library: Library) -> dict:
     qs = queries(library)
     vectors = encode_texts([text for text, _ in qs])
-    per_track: dict[str, dict[str, list[float]]] = {"broad": {}, "targeted": {}}
-    latency: dict[str, list[float]] = {"broad": [], "targeted": []}
+    tracks = {"broad": lambda vec, a: broad(library, vec, 5),
+              "targeted": lambda vec, a: targeted(library, vec, a, 5),
+              "targeted_transposed": lambda vec, a: targeted(library, vec, a, 5, transpose_key=True)}
+    per_track: dict[str, dict[str, list[float]]] = {t: {} for t in tracks}
+    latency: dict[str, list[float]] = {t: [] for t in tracks}
     rows = []
     for (text, a), vec in zip(qs, vectors):
         key, mode = a.key.split()
         available = library.count({"key": key, "mode": mode, "tempo_class": a.tempo_class})
         row = {"query": text, "available": available}
-        for track in ("broad", "targeted"):
+        for track, search in tracks.items():
             t0 = time.perf_counter()
-            refs = broad(library, vec, 5) if track == "broad" else targeted(library, vec, a, 5)
+            refs = search(vec, a)
             latency[track].append((time.perf_counter() - t0) * 1000)
             table = [hits(r.entry, a) for r in refs]
             precision = {name: float(np.mean([h[name] for h in table])) for name in table[0]}
@@ -128,8 +133,8 @@ def main() -> None:
           f"key, mode and tempo class (precision over those)")
     names = list(result["precision_at_5"]["targeted"])
     print(f"{'precision@5':16s}" + "".join(f"{n:>16s}" for n in names))
-    for track in ("broad", "targeted"):
-        print(f"{track:16s}" + "".join(f"{result['precision_at_5'][track].get(n, float('nan')):16.3f}" for n in names))
+    for track in result["precision_at_5"]:
+        print(f"{track[:16]:16s}" + "".join(f"{result['precision_at_5'][track].get(n, float('nan')):16.3f}" for n in names))
     print(f"latency p50/p95 ms: broad {result['latency_ms_p50']['broad']}/{result['latency_ms_p95']['broad']}, "
           f"targeted {result['latency_ms_p50']['targeted']}/{result['latency_ms_p95']['targeted']}")
     short = [r for r in result["per_query"] if r["available"] < 5]
