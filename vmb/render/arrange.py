@@ -209,8 +209,9 @@ def final_notes(part: Part, plan: Plan) -> list[Note]:
     span = plan.harmony.tonic_span(start, plan.length)
     loud = plan.style.loudness
     vel = velocity(part.role, e, 1.05, loud)
-    if part.role == "perc":
-        return []
+    if part.role == "perc":  # the groove's downbeat hits, softly
+        hits = grooves.groove_hits(part.pattern, plan.meter, e, 0)
+        return [note(p, start, 0.25, velocity(part.role, e, acc, loud)) for p, off, acc in hits if off == 0.0]
     if part.role == "drums":
         crash = grooves.crash_of(part.pattern)
         hits = [DRUM_NOTES["kick"]] + ([crash] if crash is not None else [])
