@@ -103,3 +103,24 @@ def test_vocab_lists_enough():
     result = subprocess.run([sys.executable, "-m", "vmb", "vocab", "--json"], capture_output=True, text=True)
     data = json.loads(result.stdout)
     assert len(data["genres"]) >= 12 and len(data["moods"]) >= 20 and len(data["instruments"]) >= 25
+
+
+def test_generate_from_image_and_describe_plot(tmp_path, capsys):
+    from PIL import Image
+    from skimage import data
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(data.astronaut()).save(photo)
+    out = tmp_path / "photo.wav"
+    code, stdout, err = run(["generate", "--image", str(photo), "--mood", "dreamy", "--duration", "5", "--json",
+                             "-o", str(out)], capsys)
+    assert code == 0, err
+    data_out = json.loads(stdout)
+    assert data_out["description"]["source"] == "image" and "dreamy" in data_out["attributes"]["moods"]
+    plot = tmp_path / "analysis.png"
+    code, stdout, err = run(["describe", "--image", str(photo), "--plot", str(plot)], capsys)
+    assert code == 0 and plot.stat().st_size > 1000 and stdout.strip()
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(photo.read_bytes()[:200])
+    code, _, err = run(["generate", "--image", str(broken), "-o", str(tmp_path / "b.wav")], capsys)
+    assert code == 1 and len(err.strip().splitlines()) == 1 and not (tmp_path / "b.wav").exists()

@@ -369,29 +369,44 @@ def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True
         raise
 
 
+def _generate_described(
+    describe: Callable[[int], MusicDescription],
+    *,
+    user: Attributes | None,
+    duration_s: float | None,
+    seed: int,
+    progress: Progress | None,
+    **compose_options,
+) -> GenerationResult:
+    """Describe (timed), then compose and render for a request of ``duration_s`` seconds."""
+    user = user or Attributes()
+    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
+    timer = _Timer(progress)
+    with timer.stage("describe"):
+        description = describe(seed)
+    return compose_and_render(
+        description, user, duration_s=duration_s, seed=seed, progress=progress, timer=timer, **compose_options
+    )
+
+
 def generate_from_text(
     text: str,
     *,
     user: Attributes | None = None,
     duration_s: float | None = None,
     seed: int = 0,
-    soundfont: str | None = None,
-    options: RetrievalOptions | None = None,
-    generator: str = "baseline",
-    checkpoint: str | None = None,
     progress: Progress | None = None,
+    **compose_options,
 ) -> GenerationResult:
-    """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk."""
+    """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk.
+
+    ``compose_options`` go to :func:`compose_and_render` (soundfont, options, generator, checkpoint).
+    """
     from vmb.describe import describe_text
 
-    user = user or Attributes()
-    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
-    timer = _Timer(progress)
-    with timer.stage("describe"):
-        description = describe_text(text, seed=seed)
-    return compose_and_render(
-        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
-        generator=generator, checkpoint=checkpoint, progress=progress, timer=timer,
+    return _generate_described(
+        lambda s: describe_text(text, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
+        **compose_options,
     )
 
 
@@ -401,23 +416,18 @@ def generate_from_image(
     user: Attributes | None = None,
     duration_s: float | None = None,
     seed: int = 0,
-    soundfont: str | None = None,
-    options: RetrievalOptions | None = None,
-    generator: str = "baseline",
-    checkpoint: str | None = None,
     progress: Progress | None = None,
+    **compose_options,
 ) -> GenerationResult:
-    """An image (+ explicit user attributes) -> music. Nothing is written to disk."""
+    """An image (+ explicit user attributes) -> music. Nothing is written to disk.
+
+    ``compose_options`` go to :func:`compose_and_render` (soundfont, options, generator, checkpoint).
+    """
     from vmb.describe import describe_image
 
-    user = user or Attributes()
-    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
-    timer = _Timer(progress)
-    with timer.stage("describe"):
-        description = describe_image(image, seed=seed)
-    return compose_and_render(
-        description, user, duration_s=duration_s, seed=seed, soundfont=soundfont, options=options,
-        generator=generator, checkpoint=checkpoint, progress=progress, timer=timer,
+    return _generate_described(
+        lambda s: describe_image(image, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
+        **compose_options,
     )
 
 
