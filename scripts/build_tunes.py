@@ -4,8 +4,9 @@
     python scripts/build_tunes.py --limit 40     # a quick sample, e.g. for tests
     python scripts/build_tunes.py --embed-only   # recompute the embeddings of the shipped file
 
-Each corpus file's entries are cached under the user cache folder (keyed by BUILD_VERSION), so
-a rerun after an interruption only parses what is missing. Needs music21 (`pip install vmb[corpus]`).
+Each corpus file's parsed lead sheets are cached under the user cache folder (keyed by
+BUILD_VERSION), and description embeddings by their text, so a rerun after an interruption only
+parses what is missing, and a change of tagging rebuilds in seconds. Needs music21 (`pip install vmb[corpus]`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from vmb.retrieve.tunes import EMBEDDINGS_PATH, TUNES_PATH, entry_from_dict, entry_to_dict, save_embeddings, save_tunes
 
-BUILD_VERSION = 4  # bump when extraction or tagging changes, to invalidate the cache
+BUILD_VERSION = 5  # bump when extraction changes, to invalidate the parse cache (tags are not cached)
 ABC_COLLECTIONS = ("essenFolksong", "oneills1850", "ryansMammoth", "airdsAirs", "miscFolk")
 
 
@@ -51,27 +52,49 @@ def _cache_file(cache_dir: Path, rel_path: str, limit: int | None) -> Path:
 
 
 def process_file(job: tuple[str, str, str, int | None]) -> list[dict]:
-    """Entries of one corpus file as dicts, from the cache or parsed now (runs in a worker)."""
+    """Parsed tunes of one corpus file as {"id", "info", "sheet"} dicts, from the cache or
+    parsed now (runs in a worker). Tags are not cached: they are derived at merge time."""
     collection, rel_path, cache_dir, limit = job
     cache = _cache_file(Path(cache_dir), rel_path, limit)
     if cache.exists():
         return [json.loads(line) for line in cache.read_text(encoding="utf-8").splitlines() if line]
-    from vmb.retrieve.corpus import entries_from_abc, entry_from_chorale
+    from dataclasses import asdict
+
+    from vmb.retrieve.corpus import sheet_from_chorale, sheets_from_abc
+    from vmb.types import LibraryEntry
 
     if collection == "bach":
         try:
-            entry = entry_from_chorale(rel_path)
+            parsed = sheet_from_chorale(rel_path)
         except Exception:  # noqa: BLE001 - a malformed score is skipped, not fatal
-            entry = None
-        entries = [entry] if entry is not None else []
+            parsed = None
+        tunes = [parsed] if parsed is not None else []
     else:
-        entries = entries_from_abc(rel_path, limit=limit)
-    rows = [entry_to_dict(e) for e in entries]
+        tunes = sheets_from_abc(rel_path, limit=limit)
+    rows = [{"id": entry_id, "info": asdict(info),
+             "sheet": entry_to_dict(LibraryEntry(id=entry_id, lead_sheet=sheet))["lead_sheet"]}
+            for entry_id, sheet, info in tunes]
     cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_suffix(f".tmp{os.getpid()}")
     tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in rows), encoding="utf-8")
     os.replace(tmp, cache)
     return rows
+
+
+def tag_rows(rows: list[dict]) -> list:
+    """Library entries from cached rows: tagged now, sorted by id, one per id and per melody."""
+    from vmb.retrieve.corpus import make_entry, melody_hash
+    from vmb.retrieve.tagging import TuneInfo
+
+    seen, entries = set(), []
+    for row in sorted(rows, key=lambda r: r["id"]):
+        sheet = entry_from_dict({"id": row["id"], "lead_sheet": row["sheet"]}).lead_sheet
+        digest = melody_hash(sheet)
+        if digest in seen or row["id"] in seen:
+            continue  # the same tune in two tune books (O'Neill's overlapping files)
+        seen.update((digest, row["id"]))
+        entries.append(make_entry(sheet, TuneInfo(**row["info"]), row["id"]))
+    return entries
 
 
 def build(limit: int | None, workers: int, cache_dir: Path, out: Path, embed: bool) -> dict:
@@ -91,28 +114,30 @@ def build(limit: int | None, workers: int, cache_dir: Path, out: Path, embed: bo
             for col, rel in files]
     rows: list[dict] = []
     show = sys.stderr.isatty()
-    with mp.get_context("spawn").Pool(workers) as pool:
-        for i, result in enumerate(pool.imap(process_file, jobs, chunksize=4)):
+    pool = mp.get_context("spawn").Pool(workers) if workers > 1 else None
+    try:
+        results = pool.imap(process_file, jobs, chunksize=4) if pool else map(process_file, jobs)
+        for i, result in enumerate(results):
             rows.extend(result)
             if show and (i % 25 == 0 or i == len(jobs) - 1):
                 print(f"\r{i + 1}/{len(jobs)} files, {len(rows)} tunes", end="", file=sys.stderr)
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
     if show:
         print(file=sys.stderr)
-    seen, entries = set(), []
-    for row in sorted(rows, key=lambda r: r["id"]):
-        if row["content_hash"] in seen or row["id"] in seen:
-            continue
-        seen.update((row["content_hash"], row["id"]))
-        entries.append(entry_from_dict(row))
+    entries = tag_rows(rows)
+    duplicates = len(rows) - len(entries)
     if limit:
         entries = entries[:limit] if len(entries) > limit else entries
     parse_s = time.perf_counter() - t0
     save_tunes(entries, out)
     if embed:
         write_embeddings(entries, out.with_name(out.name.replace(".jsonl.gz", "_embeddings.npy")), workers,
-                         cache_dir / f"v{BUILD_VERSION}")
+                         cache_dir)
     return {
-        "tunes": len(entries), "duplicates_dropped": len(rows) - len(entries), "files": len(files),
+        "tunes": len(entries), "duplicates_dropped": duplicates, "files": len(files),
         "parse_s": round(parse_s, 1), "total_s": round(time.perf_counter() - t0, 1),
         "size_mb": round(out.stat().st_size / 1e6, 2),
         "by_collection": dict(Counter(e.id.split("/")[0] for e in entries)),
@@ -138,9 +163,12 @@ def write_embeddings(entries, path: Path, workers: int = 2, cache_dir: Path | No
             known = dict(zip(data["texts"].tolist(), data["vectors"]))
     texts = sorted({e.description for e in entries} - set(known))
     chunks = [texts[i : i + 128] for i in range(0, len(texts), 128)]
-    if chunks:
+    if chunks and workers > 1:
         with mp.get_context("spawn").Pool(workers) as pool:
             parts = pool.map(_encode_chunk, chunks, chunksize=1)
+    else:
+        parts = [_encode_chunk(c) for c in chunks]
+    if chunks:
         known.update(zip(texts, np.concatenate(parts)))
         if cache:
             cache.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         entries = load_tunes(args.out)
         path = args.out.with_name(args.out.name.replace(".jsonl.gz", "_embeddings.npy"))
-        write_embeddings(entries, path, args.workers, args.cache_dir / f"v{BUILD_VERSION}")
+        write_embeddings(entries, path, args.workers, args.cache_dir)
         print(json.dumps({"embedded": len(entries), "seconds": round(time.perf_counter() - t0, 1)}))
         return 0
     stats = build(args.limit, args.workers, args.cache_dir, args.out, embed=not args.no_embed)

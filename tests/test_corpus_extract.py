@@ -142,6 +142,9 @@ def test_tags_follow_content():
                       key="D", length_beats=12.0)
     jig = tag_tune("x#1", TuneInfo("ryansMammoth", title="The Kesh Jig"), sheet)
     assert jig.tune_type == "jig" and jig.tempo_class == "fast" and "happy" in jig.moods
+    assert jig.bpm == 120  # 6/8 BPM counts dotted quarters
+    marked = tag_tune("x#1", TuneInfo("airdsAirs", title="The Kesh", tempo="3/8=100"), sheet)
+    assert marked.bpm == 100 and marked.tempo_class == "medium"
     slow = LeadSheet(melody=_melody([62, 65, 69, 65] * 4), chords=[], meter="3/4", mode="minor",
                      key="D", length_beats=16.0)
     air = tag_tune("y#2", TuneInfo("oneills1850", title="Lament", notes='"Very slow"'), slow)
@@ -149,3 +152,23 @@ def test_tags_follow_content():
     texts = {tag_tune(f"z#{i}", TuneInfo("essenFolksong", title="Lied"), slow).description for i in range(12)}
     assert len(texts) >= 4  # wording varies between tunes
     assert tag_tune("z#1", TuneInfo("essenFolksong"), slow) == tag_tune("z#1", TuneInfo("essenFolksong"), slow)
+
+
+def test_build_script_sample_is_reproducible(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "build_tunes", Path(__file__).resolve().parents[1] / "scripts" / "build_tunes.py")
+    build_tunes = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build_tunes)
+    from vmb.retrieve.tunes import load_tunes
+
+    out = tmp_path / "tunes.jsonl.gz"
+    stats = build_tunes.build(8, 1, tmp_path / "cache", out, embed=False)
+    first = out.read_bytes()
+    assert 4 <= stats["tunes"] <= 8 and set(stats["by_mode"]) <= {"major", "minor"}
+    entries = load_tunes(out)
+    assert len(entries) == stats["tunes"] and all(e.lead_sheet.melody for e in entries)
+    build_tunes.build(8, 1, tmp_path / "cache", out, embed=False)  # from the cache
+    assert out.read_bytes() == first

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb.retrieve.harmony import bar_beats, find_key, harmonise, name_chord
-from vmb.retrieve.tagging import TuneInfo, tag_tune
+from vmb.retrieve.tagging import TuneInfo, pulse_beats, tag_tune
 from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
 from vmb.vocab import KEY_NAMES, METERS
 
@@ -338,7 +338,7 @@ def make_entry(sheet: LeadSheet, info: TuneInfo, entry_id: str) -> LibraryEntry:
     tags = tag_tune(entry_id, info, sheet)
     return LibraryEntry(
         id=entry_id, title=sheet.title, source=sheet.source, content_hash=melody_hash(sheet),
-        duration_s=round(sheet.length_beats * 60.0 / tags.bpm, 2), genres=tags.genres,
+        duration_s=round(sheet.length_beats / pulse_beats(sheet.meter) * 60.0 / tags.bpm, 2), genres=tags.genres,
         moods=tags.moods, instruments=tags.instruments, bpm=tags.bpm, tempo_class=tags.tempo_class,
         key=sheet.key, mode=sheet.mode, meter=sheet.meter, description=tags.description,
         lead_sheet=sheet,
@@ -354,8 +354,11 @@ def clean_title(text: str) -> str:
     return f"{m.group(2).capitalize()} {m.group(1)}" if m else title
 
 
-def entries_from_abc(rel_path: str, *, limit: int | None = None) -> list[LibraryEntry]:
-    """Entries for the tunes of one ABC file of the corpus (``rel_path`` like
+Parsed = tuple[str, LeadSheet, TuneInfo]  # (entry id, lead sheet, what the source says)
+
+
+def sheets_from_abc(rel_path: str, *, limit: int | None = None) -> list[Parsed]:
+    """Lead sheets of the tunes of one ABC file of the corpus (``rel_path`` like
     "essenFolksong/han1.abc"); tunes that fail to parse or do not fit are skipped."""
     from music21 import converter
 
@@ -365,17 +368,15 @@ def entries_from_abc(rel_path: str, *, limit: int | None = None) -> list[Library
         text = raw.decode("utf-8")
     except UnicodeDecodeError:  # older tune books are Latin-1
         text = raw.decode("latin-1")
-    tunes = split_abc(text)
     collection = rel_path.split("/")[0]
     stem = rel_path.split("/")[-1].rsplit(".", 1)[0]
-    entries = []
-    for tune in tunes[:limit]:
+    out = []
+    for tune in split_abc(text)[:limit]:
         title = clean_title(tune.first("T")) or f"{stem} {tune.index + 1}"
         try:
             score = converter.parse(tune.text, format="abc")
             part = score.parts[0] if score.parts else score
-            sheet = lead_sheet_from_part(
-                part, title=title, source=f"music21:{rel_path}#{tune.index}")
+            sheet = lead_sheet_from_part(part, title=title, source=f"music21:{rel_path}#{tune.index}")
         except Exception:  # noqa: BLE001 - malformed tunes exist in every tune book; skip them
             continue
         if sheet is None:
@@ -383,12 +384,12 @@ def entries_from_abc(rel_path: str, *, limit: int | None = None) -> list[Library
         info = TuneInfo(collection=collection, title=title, rhythm=tune.first("R"),
                         notes=" ".join(tune.fields.get("N", [])), origin=tune.first("O"),
                         tempo=tune.first("Q"))
-        entries.append(make_entry(sheet, info, f"{collection}/{stem}#{tune.index}"))
-    return entries
+        out.append((f"{collection}/{stem}#{tune.index}", sheet, info))
+    return out
 
 
-def entry_from_chorale(rel_path: str) -> LibraryEntry | None:
-    """The entry for one Bach chorale: melody from the soprano, chords from all voices."""
+def sheet_from_chorale(rel_path: str) -> Parsed | None:
+    """One Bach chorale: melody from the soprano, chords from all voices (None if unusable)."""
     from music21 import converter
 
     score = converter.parse(corpus_root() + rel_path)
@@ -400,6 +401,15 @@ def entry_from_chorale(rel_path: str) -> LibraryEntry | None:
     title = (score.metadata.title if score.metadata and score.metadata.title else "") or stem
     title = f"Chorale {stem.upper()}" if title.endswith((".mxl", ".xml")) or title == stem else title
     sheet = lead_sheet_from_part(soprano, title=title, source=f"music21:{rel_path}#0", score=score)
-    if sheet is None:
-        return None
-    return make_entry(sheet, TuneInfo(collection="bach", title=title), f"bach/{stem}#0")
+    return None if sheet is None else (f"bach/{stem}#0", sheet, TuneInfo(collection="bach", title=title))
+
+
+def entries_from_abc(rel_path: str, *, limit: int | None = None) -> list[LibraryEntry]:
+    """Tagged library entries for the tunes of one ABC file (see :func:`sheets_from_abc`)."""
+    return [make_entry(sheet, info, entry_id) for entry_id, sheet, info in sheets_from_abc(rel_path, limit=limit)]
+
+
+def entry_from_chorale(rel_path: str) -> LibraryEntry | None:
+    """The tagged library entry for one Bach chorale (see :func:`sheet_from_chorale`)."""
+    parsed = sheet_from_chorale(rel_path)
+    return None if parsed is None else make_entry(parsed[1], parsed[2], parsed[0])

@@ -50,6 +50,8 @@ class _Index:
         self.mode = np.array([e.mode or "" for e in entries])
         self.meter = np.array([e.meter or "" for e in entries])
         self.bpm = np.array([e.bpm or 100.0 for e in entries], dtype=float)
+        self.tempo = np.array([_TEMPO_NAMES.index(e.tempo_class or tempo_class_of(e.bpm or 100.0))
+                               for e in entries])
         self.energy = np.array([tune_energy(e) for e in entries])
         self.moods = self._hot(entries, "moods", _MOOD_NAMES)
         self.genres = self._hot(entries, "genres", list(GENRES))
@@ -98,8 +100,7 @@ def _fit_terms(idx: _Index, a: Attributes, query: np.ndarray | None) -> dict[str
         terms["tempo"] = np.exp(-np.abs(np.log(idx.bpm / float(a.tempo_bpm))) / 0.25)
     elif a.tempo_class:
         want = _TEMPO_NAMES.index(a.tempo_class)
-        have = np.array([_TEMPO_NAMES.index(tempo_class_of(b)) for b in idx.bpm])
-        terms["tempo"] = np.where(have == want, 1.0, np.where(np.abs(have - want) == 1, 0.35, 0.0))
+        terms["tempo"] = np.where(idx.tempo == want, 1.0, np.where(np.abs(idx.tempo - want) == 1, 0.35, 0.0))
     if a.energy is not None:
         terms["energy"] = 1.0 - np.abs(idx.energy - float(a.energy))
     genres = [normalize_genre(g) for g in a.genres]
@@ -124,7 +125,7 @@ def _matched(entry: LibraryEntry, a: Attributes, energy: float) -> list[str]:
     if set(normalize_mood(m) for m in a.moods) & set(entry.moods):
         out.append("moods")
     want_class = a.tempo_class or (tempo_class_of(a.tempo_bpm) if a.tempo_bpm else None)
-    if want_class and entry.bpm and tempo_class_of(entry.bpm) == want_class:
+    if want_class and entry.tempo_class == want_class:
         out.append("tempo_class")
     if a.energy is not None and abs(energy - a.energy) <= 0.2:
         out.append("energy")

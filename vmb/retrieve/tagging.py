@@ -3,7 +3,9 @@ a one-sentence description (the text the retrieval embeds).
 
 Pure python: the tune builder calls :func:`tag_tune` once per lead sheet. Every choice among
 equally good words is seeded by the tune's id, so rebuilding gives the same tags.
-BPM is in quarter notes per minute (a jig at dotted-quarter = 112 is 168 BPM).
+BPM counts the meter's pulse, as musicians and beat trackers do (and as the pipeline reads
+``Attributes.tempo_bpm``): quarter notes in 2/4, 3/4 and 4/4, dotted quarters in 6/8 (a jig at
+dotted quarter = 120 has 120 BPM, i.e. 180 quarter notes a minute); see :func:`pulse_beats`.
 """
 
 from __future__ import annotations
@@ -17,16 +19,16 @@ import numpy as np
 from vmb.types import LeadSheet
 from vmb.vocab import MAX_BPM, MIN_BPM, tempo_class_of
 
-# tune type -> (quarter BPM by meter or "*", typical instruments)
+# tune type -> pulse BPM by meter (or "*" for any meter)
 _TYPE_TEMPO: dict[str, dict[str, float]] = {
-    "jig": {"*": 168}, "reel": {"*": 176}, "hornpipe": {"*": 144}, "strathspey": {"*": 128},
+    "jig": {"*": 120}, "reel": {"*": 176}, "hornpipe": {"*": 144}, "strathspey": {"*": 128},
     "polka": {"*": 144}, "clog": {"*": 140}, "fling": {"*": 132}, "waltz": {"*": 150},
-    "march": {"6/8": 150, "*": 116}, "air": {"*": 72}, "lullaby": {"*": 66},
-    "chorale": {"*": 72}, "dance": {"*": 132},
-    "song": {"2/4": 100, "3/4": 108, "4/4": 92, "6/8": 120},
-    "children's song": {"2/4": 112, "3/4": 120, "4/4": 104, "6/8": 132},
+    "march": {"6/8": 100, "*": 116}, "air": {"6/8": 60, "*": 72}, "lullaby": {"6/8": 56, "*": 66},
+    "chorale": {"*": 72}, "dance": {"6/8": 112, "*": 132},
+    "song": {"2/4": 100, "3/4": 108, "4/4": 92, "6/8": 88},
+    "children's song": {"2/4": 112, "3/4": 120, "4/4": 104, "6/8": 96},
 }
-_TEMPO_WORDS = [  # marking words -> quarter BPM (checked in this order)
+_TEMPO_WORDS = [  # marking words -> pulse BPM (checked in this order)
     ("very slow", 56), ("tenderly", 66), ("slowly", 66), ("slow", 66), ("plaintive", 66),
     ("with expression", 72), ("with feeling", 72), ("moderate", 96), ("cheerful", 120),
     ("playful", 126), ("with spirit", 132), ("spirited", 132), ("lively", 132), ("quick", 144),
@@ -111,9 +113,16 @@ def _quarter_bpm(q: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
+def pulse_beats(meter: str) -> float:
+    """Quarter notes per counted pulse: 1.5 in 6/8 (dotted quarters), else 1."""
+    return 1.5 if meter == "6/8" else 1.0
+
+
 def suggest_bpm(info: TuneInfo, sheet: LeadSheet, kind: str) -> float:
-    """A playing tempo: the tempo field, then a marking word, then the default for the type."""
+    """A playing tempo in pulse BPM: the tempo field, a marking word, or the type's default."""
     bpm = _quarter_bpm(info.tempo) if info.tempo else None
+    if bpm is not None:
+        bpm /= pulse_beats(sheet.meter)
     if bpm is None:
         words = info.notes.lower()
         bpm = next((float(v) for w, v in _TEMPO_WORDS if w in words), None)
