@@ -123,6 +123,9 @@ def master(
     return y, report
 
 
+_REVERB_CHUNK = 1 << 18  # samples
+
+
 def room_reverb(
     audio: np.ndarray, sample_rate: int, *, wet: float = 0.12, decay_s: float = 1.2, seed: int = 0
 ) -> np.ndarray:
@@ -147,6 +150,9 @@ def room_reverb(
     for ch in range(x.shape[1]):
         ir = sosfilt(damp, rng.standard_normal(n_ir)) * np.exp(-6.91 * t / decay_s)
         ir = np.concatenate([np.zeros(predelay), ir / np.sqrt(np.sum(ir**2))]).astype(np.float32)
-        dry = np.ascontiguousarray(x[:, ch], dtype=np.float32)
-        out[:, ch] += wet * oaconvolve(dry, ir)[: x.shape[0]]
+        # Overlap-add in chunks of ~6 s keeps the FFT buffers small for long pieces.
+        for start in range(0, x.shape[0], _REVERB_CHUNK):
+            wet_part = oaconvolve(x[start:start + _REVERB_CHUNK, ch], ir)
+            stop = min(x.shape[0], start + len(wet_part))
+            out[start:stop, ch] += wet * wet_part[: stop - start]
     return out.reshape(np.shape(audio))

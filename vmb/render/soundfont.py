@@ -138,7 +138,8 @@ def render_tinysoundfont(score: Score, sample_rate: int, n_samples: int, path: s
     """
     synth, sfid, lock = _load(path, sample_rate)
     out = np.zeros((n_samples, 2), dtype=np.float32)
-    block = np.zeros((n_samples, 2), dtype=np.float32)
+    # Up to 16 tracks render straight into ``out``; more need a second buffer to sum groups.
+    block = out if len(score.tracks) <= 16 else np.zeros((n_samples, 2), dtype=np.float32)
     view = memoryview(block.reshape(-1)).cast("B")
     with lock:
         for first in range(0, len(score.tracks), 16):
@@ -157,7 +158,8 @@ def render_tinysoundfont(score: Score, sample_rate: int, n_samples: int, path: s
                     synth.noteoff(ch, pitch)
             if now < n_samples:
                 synth.generate_simple(n_samples - now, buffer=view[now * 8:])
-            out += block
+            if block is not out:
+                out += block
         _reset(synth)
     return out
 
