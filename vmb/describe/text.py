@@ -290,7 +290,8 @@ def _tempo(text: str, keywords: list, named: list[str], refused: list[str], tend
         if max(low, g_low) < min(high, g_high):
             low, high = max(low, g_low), min(high, g_high)
     bpm = float(round(low + (high - low) * (0.25 + 0.5 * (arousal + 1) / 2)))
-    reasoning.append(f"Tempo: {why} suggest a {cls} tempo (~{bpm:g} BPM)")
+    verb = "suggests" if why.startswith("the word ") else "suggest"  # "the word ... suggests", "the moods suggest"
+    reasoning.append(f"Tempo: {why} {verb} a {cls} tempo (~{bpm:g} BPM)")
     return bpm, cls
 
 
