@@ -1,0 +1,210 @@
+"""VLM describer and its LoRA fine-tuning, on a tiny random-weight LLaVA built offline in a tmp dir."""
+
+import json
+
+import numpy as np
+import pytest
+
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("peft")
+torch = pytest.importorskip("torch")
+
+from vmb import VmbError, vocab  # noqa: E402
+from vmb.describe import lora, vlm  # noqa: E402
+from vmb.types import Attributes, MusicDescription, VideoTiming  # noqa: E402
+
+
+def _tokenizer():
+    """A word-level tokenizer over JSON punctuation, prompt words and the vmb vocabulary."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    words = set(" ".join(list(vocab.GENRES) + list(vocab.MOODS) + list(vocab.INSTRUMENTS)).split())
+    words |= set(vlm.PROMPT.lower().replace('"', " ").replace(",", " ").replace(".", " ").replace("(", " ")
+                 .replace(")", " ").replace(":", " ").split())
+    words |= set("user assistant a calm slow piece with piano strings null emotion scene match association".split())
+    tokens = ["<pad>", "<unk>", "<s>", "</s>", "<image>"] + list('{}[]:,".()/0123456789') + sorted(words)
+    model = models.WordLevel({t: i for i, t in enumerate(dict.fromkeys(tokens))}, unk_token="<unk>")
+    tok = Tokenizer(model)
+    tok.normalizer = normalizers.Lowercase()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
+    tok.decoder = decoders.WordPiece(prefix="##")  # word-level pieces joined by spaces
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
+                                                bos_token="<s>", eos_token="</s>")
+    fast.add_special_tokens({"additional_special_tokens": ["<image>"]})
+    return fast
+
+
+@pytest.fixture(scope="module")
+def tiny_vlm(tmp_path_factory):
+    """Folder with a tiny LLaVA (2-layer CLIP vision tower, 2-layer Llama) and its processor."""
+    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
+                              LlavaForConditionalGeneration, LlavaProcessor)
+
+    folder = tmp_path_factory.mktemp("tiny_vlm")
+    tok = _tokenizer()
+    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                              image_size=32, patch_size=8, projection_dim=32)
+    text = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                       num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=1024, initializer_range=0.2,
+                       pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
+    config = LlavaConfig(vision_config=vision, text_config=text, vision_feature_layer=-1,
+                         image_token_index=tok.convert_tokens_to_ids("<image>"))
+    torch.manual_seed(0)
+    LlavaForConditionalGeneration(config).save_pretrained(folder)
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    LlavaProcessor(image_processor=images, tokenizer=tok, patch_size=8, vision_feature_select_strategy="default",
+                   num_additional_image_tokens=1).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def describer(tiny_vlm):
+    return vlm.VlmDescriber.from_pretrained(tiny_vlm, max_new_tokens=12)
+
+
+def _picture(seed=0, shape=(48, 64)):
+    return np.random.default_rng(seed).integers(0, 256, (*shape, 3), dtype=np.uint8)
+
+
+# --------------------------------------------------------------------------- parsing and validation
+
+
+GOOD = json.dumps({"sentence": "A calm piano piece with soft strings.", "moods": ["calm", "Melancholic"],
+                   "genres": ["ambient"], "instruments": ["piano", "violins"], "tempo": 72, "mode": "minor",
+                   "energy": 0.3, "reasoning": ["Emotion match: quiet", "Scene association: dusk"]})
+
+
+def test_parse_good_json():
+    d = vlm.parse_output(GOOD, source="image")
+    assert d.sentence == "A calm piano piece with soft strings."
+    assert d.attributes.moods[0] == "calm" and len(d.attributes.moods) == 2
+    assert d.attributes.instruments == ["piano", "violin"]  # plural normalised
+    assert d.attributes.tempo_bpm == 72 and d.attributes.tempo_class == vocab.tempo_class_of(72)
+    assert d.attributes.mode == "minor" and d.attributes.energy == 0.3 and d.attributes.valence is not None
+    assert d.reasoning == ["Emotion match: quiet", "Scene association: dusk"] and d.source == "image"
+
+
+def test_parse_drops_unknown_tags_and_clamps():
+    raw = json.dumps({"sentence": "Loud.", "moods": ["calm", "zorblax"], "genres": "ambient, fooband",
+                      "instruments": ["kazoo-o-tron"], "tempo": 900, "mode": "lydian-ish", "energy": 7})
+    d = vlm.parse_output(raw)
+    assert d.attributes.moods == ["calm"] and d.attributes.genres == ["ambient"] and d.attributes.instruments == []
+    assert d.attributes.tempo_bpm == vocab.MAX_BPM and d.attributes.energy == 1.0 and d.attributes.mode is None
+    note = d.reasoning[-1]
+    assert "zorblax" in note and "fooband" in note and "kazoo-o-tron" in note and "lydian-ish" in note
+
+
+def test_parse_json_inside_prose_and_tempo_words():
+    raw = ('Sure! Here is the JSON:\n```json\n{"moods": ["epic"], "tempo": "fast", "reasoning": "Scene association: '
+           'a {storm}",}\n```\nHope this helps {not json}')
+    d = vlm.parse_output(raw, seed=3)
+    assert d.attributes.moods == ["epic"] and d.attributes.tempo_class == "fast" and d.attributes.tempo_bpm is None
+    assert d.sentence  # written from the tags when the model gave none
+    assert d.reasoning == ["Scene association: a {storm}"]
+    assert vlm.parse_output(raw, seed=3).sentence == d.sentence  # deterministic for a seed
+
+
+@pytest.mark.parametrize("raw", ['{"sentence": "unterminated', "no json here at all", "[1, 2]",
+                                 '{"moods": ["zorblax"], "tempo": 90}'])
+def test_parse_unusable_raises(raw):
+    with pytest.raises(VmbError, match="VLM answer"):
+        vlm.parse_output(raw)
+
+
+def test_target_json_round_trips():
+    d = MusicDescription("A bright pop song.", Attributes(genres=["pop"], moods=["happy"], instruments=["piano"],
+                                                         tempo_bpm=120.0, mode="major", energy=0.8),
+                         reasoning=["Emotion match: joy"], source="image")
+    back = vlm.parse_output(vlm.target_json(d))
+    assert back.sentence == d.sentence and back.attributes.genres == ["pop"] and back.attributes.tempo_bpm == 120
+    assert back.reasoning == d.reasoning
+
+
+def test_sample_frames_and_contact_sheet():
+    frames = [np.full((20, 30, 3), i, np.uint8) for i in range(50)]
+    idx = vlm.sample_frames(frames, [i / 10 for i in range(50)], 4)
+    assert len(idx) == 4 and idx == sorted(idx) and 0 < idx[0] and idx[-1] < 49
+    sheet = vlm.contact_sheet([frames[i] for i in idx], side=64)
+    assert sheet.shape == (64, 64, 3) and sheet[0, 0, 0] == idx[0] and sheet[-1, -1, 0] == idx[3]
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(VmbError, match="not found.*--vlm-model"):
+        vlm.VlmDescriber.from_pretrained(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(VmbError, match="cannot load"):
+        vlm.VlmDescriber.from_pretrained(tmp_path / "empty")
+
+
+def test_random_model_garbage_is_a_clear_error_or_falls_back(describer, monkeypatch):
+    text = describer.generate_text([_picture()])
+    assert text == describer.generate_text([_picture()])  # greedy: deterministic
+    with pytest.raises(VmbError, match="VLM .*tiny_vlm"):
+        describer.describe_image(_picture(), seed=0)
+    monkeypatch.setattr(describer, "fallback", True)
+    d = describer.describe_image(_picture(), seed=0)
+    assert d.source == "image" and d.sentence and "analysis describer used instead" in d.reasoning[-1]
+
+
+def test_describe_image_and_video_parse_the_answer(describer, monkeypatch):
+    seen = []
+    monkeypatch.setattr(describer, "generate_text", lambda images: seen.append(images) or GOOD)
+    assert describer.describe_image(_picture()).attributes.genres == ["ambient"]
+    frames = [_picture(i) for i in range(30)]
+    d = describer.describe_video(frames, [i / 5 for i in range(30)], VideoTiming(duration_s=6.0), n_frames=4)
+    assert d.source == "video" and d.attributes.moods[0] == "calm"
+    assert len(seen[-1]) == 1 and seen[-1][0].shape == (vlm.SHEET_SIDE, vlm.SHEET_SIDE, 3)  # one contact sheet
+
+
+# --------------------------------------------------------------------------- LoRA
+
+
+@pytest.fixture(scope="module")
+def pairs_file(tmp_path_factory):
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("pairs")
+    Image.fromarray(_picture(1)).save(folder / "a.png")
+    Image.fromarray(_picture(2)).save(folder / "b.png")
+    d = MusicDescription("A calm slow piece with piano.", Attributes(moods=["calm"], instruments=["piano"],
+                                                                     tempo_class="slow"), source="image")
+    rows = [{"image": "a.png", "description": d.to_dict()},
+            {"frames": ["a.png", str(folder / "b.png")], "description": d.to_dict()}]
+    path = folder / "pairs.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def test_example_labels_only_the_target(tiny_vlm, pairs_file):
+    _model, processor = vlm.load_vlm(tiny_vlm)
+    pairs = lora.load_pairs(pairs_file)
+    assert len(pairs) == 2 and len(pairs[1].images) == 1  # two frames -> one contact sheet
+    ex = lora.build_example(processor, pairs[0])
+    target = processor.tokenizer(vlm.target_json(pairs[0].description), add_special_tokens=False).input_ids
+    labelled = ex["labels"][0][ex["labels"][0] != -100].tolist()
+    assert labelled == target + [processor.tokenizer.eos_token_id]
+    assert ex["input_ids"][0, -len(labelled):].tolist() == labelled
+
+
+def test_lora_trains_saves_and_loads(tiny_vlm, pairs_file, tmp_path):
+    out = lora.train_lora(tiny_vlm, pairs_file, tmp_path / "adapter", steps=12, rank=8, lr=2e-2, seed=0)
+    manifest = lora.read_manifest(out)
+    losses = manifest["losses"]
+    assert len(losses) == 12 and all(np.isfinite(losses))
+    assert np.mean(losses[-2:]) < 0.8 * np.mean(losses[:2])  # one repeated target: the loss must fall
+    assert (out / "adapter_config.json").is_file() and not list(tmp_path.glob(".adapter.*"))
+    base = vlm.VlmDescriber.from_pretrained(tiny_vlm, max_new_tokens=30)
+    tuned = vlm.VlmDescriber.from_pretrained(tiny_vlm, max_new_tokens=30, adapter=out)
+    assert tuned.generate_text([_picture(1)]) != base.generate_text([_picture(1)])  # the adapter changes answers
+    with pytest.raises(VmbError, match="not a vmb adapter"):
+        lora.train_lora(tiny_vlm, pairs_file, tmp_path, steps=1)  # a non-empty folder that is no adapter
+
+
+def test_bad_pairs_file_names_the_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"image": "x.png"}\n')
+    with pytest.raises(VmbError, match="line 1"):
+        lora.load_pairs(bad)
