@@ -124,3 +124,14 @@ def test_generate_from_image_and_describe_plot(tmp_path, capsys):
     broken.write_bytes(photo.read_bytes()[:200])
     code, _, err = run(["generate", "--image", str(broken), "-o", str(tmp_path / "b.wav")], capsys)
     assert code == 1 and len(err.strip().splitlines()) == 1 and not (tmp_path / "b.wav").exists()
+
+
+def test_duration_from_the_text_and_api_zero_duration(tmp_path, capsys):
+    from vmb import VmbError
+    from vmb.pipeline import generate_from_text
+
+    out = tmp_path / "short.wav"
+    code, stdout, _ = run(["generate", "--text", "a 7 seconds jingle for a logo", "--json", "-o", str(out)], capsys)
+    assert code == 0 and abs(json.loads(stdout)["render"]["duration_s"] - 7.0) < 0.01
+    with pytest.raises(VmbError, match="duration"):
+        generate_from_text("x", duration_s=0)

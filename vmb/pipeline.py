@@ -380,10 +380,17 @@ def _generate_described(
 ) -> GenerationResult:
     """Describe (timed), then compose and render for a request of ``duration_s`` seconds."""
     user = user or Attributes()
-    duration_s = check_duration(duration_s or user.duration_s or DEFAULT_DURATION_S)
+    if duration_s is None:
+        duration_s = user.duration_s
+    if duration_s is not None:
+        check_duration(duration_s)  # before any work
     timer = _Timer(progress)
     with timer.stage("describe"):
         description = describe(seed)
+    # Precedence: the explicit length, then one the description read ("a 2 minute intro"), then 30 s.
+    if duration_s is None:
+        duration_s = description.attributes.duration_s or DEFAULT_DURATION_S
+    duration_s = check_duration(duration_s)
     return compose_and_render(
         description, user, duration_s=duration_s, seed=seed, progress=progress, timer=timer, **compose_options
     )
@@ -417,18 +424,42 @@ def generate_from_image(
     duration_s: float | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    describer=None,
     **compose_options,
 ) -> GenerationResult:
     """An image (+ explicit user attributes) -> music. Nothing is written to disk.
 
+    ``describer``: None for the offline analysis, or one from :func:`load_describer`.
     ``compose_options`` go to :func:`compose_and_render` (soundfont, options, generator, checkpoint).
     """
     from vmb.describe import describe_image
 
+    describe = describer.describe_image if describer is not None else describe_image
     return _generate_described(
-        lambda s: describe_image(image, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
+        lambda s: describe(image, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
         **compose_options,
     )
+
+
+DESCRIBERS = ("analysis", "vlm")
+
+
+def load_describer(name: str = "analysis", *, vlm_model: str | os.PathLike | None = None,
+                   adapter: str | os.PathLike | None = None):
+    """None for the offline ``analysis`` describer; a loaded VlmDescriber for ``vlm``.
+
+    The VLM comes from ``vlm_model`` (a local folder or a locally cached model id), else $VMB_VLM_MODEL.
+    """
+    if name not in DESCRIBERS:
+        raise VmbError(f"describer {name!r} is unknown; use one of {', '.join(DESCRIBERS)}")
+    if name == "analysis":
+        return None
+    model = vlm_model or os.environ.get("VMB_VLM_MODEL")
+    if not model:
+        raise VmbError("the vlm describer needs a model: pass --vlm-model DIR (or set $VMB_VLM_MODEL)")
+    from vmb.describe.vlm import VlmDescriber
+
+    return VlmDescriber.from_pretrained(model, adapter=adapter)
 
 
 # --------------------------------------------------------------------------- video
@@ -441,11 +472,13 @@ VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land c
 VIDEO_FREE_TEMPO_BEND = 0.10
 
 
-def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(), progress: Progress | None = None):
+def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(), progress: Progress | None = None,
+                        describer=None):
     """One low-resolution decoding pass -> (MusicDescription, VideoFeatures, VideoTiming).
 
     The timing analysis hands every sampled frame to ``on_frame``; every
-    ``VIDEO_DESCRIBE_FPS``-th second's worth of them feeds the visual describer.
+    ``VIDEO_DESCRIBE_FPS``-th second's worth of them feeds the visual describer (the offline
+    analysis, or ``describer`` from :func:`load_describer`; the features are the analysis' either way).
     """
     from vmb.describe import analyze_video, describe_video
     from vmb.video import analyze_timing
@@ -462,7 +495,10 @@ def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(),
     if not frames:
         raise VmbError(f"video {str(path)!r}: no frames could be decoded")
     features = analyze_video(frames, times, timing, seed=seed)
-    description = describe_video(frames, times, timing, seed=seed, features=features)
+    if describer is not None:
+        description = describer.describe_video(frames, times, timing, seed=seed)
+    else:
+        description = describe_video(frames, times, timing, seed=seed, features=features)
     return description, features, timing
 
 
@@ -478,6 +514,7 @@ def generate_from_video(
     generator: str = "baseline",
     checkpoint: str | None = None,
     progress: Progress | None = None,
+    describer=None,
 ) -> GenerationResult:
     """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
     from vmb.describe import apply_user_attributes
@@ -486,7 +523,7 @@ def generate_from_video(
     user = user or Attributes()
     timer = _Timer(progress)
     with timer.stage("analyse + describe video"):
-        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s)
+        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s, describer=describer)
         if user.set_fields():
             description = apply_user_attributes(description, user, seed=seed)
     duration_s = timing.duration_s
