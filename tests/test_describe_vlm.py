@@ -208,3 +208,41 @@ def test_bad_pairs_file_names_the_line(tmp_path):
     bad.write_text('{"image": "x.png"}\n')
     with pytest.raises(VmbError, match="line 1"):
         lora.load_pairs(bad)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_describe_with_vlm(tiny_vlm, tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    from vmb import cli
+
+    image = tmp_path / "x.png"
+    Image.fromarray(_picture()).save(image)
+    # The random model's answer is garbage: one clear error line, exit status 1.
+    assert cli.main(["describe", "--describer", "vlm", "--vlm-model", str(tiny_vlm), "--image", str(image)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("vmb: error: VLM") and "not a JSON object" in err and "\n" not in err
+    # A parsable answer is printed like the analysis describer's.
+    monkeypatch.setattr(vlm.VlmDescriber, "generate_text", lambda self, images: GOOD)
+    assert cli.main(["describe", "--describer", "vlm", "--vlm-model", str(tiny_vlm), "--image", str(image),
+                     "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["sentence"] == "A calm piano piece with soft strings." and out["attributes"]["genres"] == ["ambient"]
+    assert cli.main(["describe", "--describer", "vlm", "--text", "rain"]) == 1
+    assert "--describer vlm reads images" in capsys.readouterr().err
+    monkeypatch.delenv("VMB_VLM_MODEL", raising=False)
+    assert cli.main(["describe", "--describer", "vlm", "--image", str(image)]) == 1
+    assert "needs a model" in capsys.readouterr().err
+
+
+def test_cli_train_mmdm(tiny_vlm, pairs_file, tmp_path, capsys):
+    from vmb import cli
+
+    out = tmp_path / "adapter"
+    assert cli.main(["train", "mmdm", "--data", str(pairs_file), "--vlm-model", str(tiny_vlm), "--out", str(out),
+                     "--steps", "2", "--rank", "2", "--quiet"]) == 0
+    assert f"adapter: {out}" in capsys.readouterr().out and lora.read_manifest(out)["rank"] == 2
+    assert cli.main(["train", "mmdm", "--data", str(pairs_file), "--out", str(out)]) == 1
+    assert "--vlm-model" in capsys.readouterr().err

@@ -147,6 +147,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for ref in options.references:
         if not Path(ref).is_file():
             raise VmbError(f"reference {ref!r}: no such file")
+    describer = _load_describer(args)
     progress = _Progress(not args.json)
     try:
         if args.text is not None:
@@ -158,6 +159,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             result = pipeline.generate_from_image(
                 args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
                 options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
+                describer=describer,
             )
         else:
             result = pipeline.generate_from_video(
@@ -171,6 +173,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 generator=args.generator,
                 checkpoint=args.checkpoint,
                 progress=progress,
+                describer=describer,
             )
         progress("write")
         if args.video is None:
@@ -186,22 +189,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_describer(args: argparse.Namespace):
+    """None (the offline analysis) or the VLM describer that --describer/--vlm-model ask for."""
+    from vmb import pipeline
+
+    if args.describer == "vlm" and args.text is not None:
+        raise VmbError("--describer vlm reads images and videos; describe a --text without it")
+    return pipeline.load_describer(args.describer, vlm_model=args.vlm_model, adapter=args.vlm_adapter)
+
+
 def cmd_describe(args: argparse.Namespace) -> int:
     import vmb.describe as describe
 
     inputs = [x for x in (args.text, args.image, args.video) if x is not None]
     if len(inputs) != 1:
         raise VmbError("give exactly one of --text, --image or --video")
+    describer = _load_describer(args)
     if args.text is not None:
         description = describe.describe_text(args.text, seed=args.seed)
         features = None
     elif args.image is not None:
         features = describe.analyze_image(args.image)
-        description = describe.describe_image(args.image, seed=args.seed)
+        description = (describer or describe).describe_image(args.image, seed=args.seed)
     else:
         from vmb import pipeline
 
-        description, features, _timing = pipeline.describe_video_file(args.video, seed=args.seed)
+        description, features, _timing = pipeline.describe_video_file(args.video, seed=args.seed, describer=describer)
     if args.plot:
         if features is None:
             raise VmbError("--plot needs --image or --video (a text has no visual analysis)")
@@ -220,10 +233,13 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.model_name == "mmdm":
+        return _train_mmdm(args)
     from vmb.generate.train import TrainConfig, train
 
     cfg = TrainConfig(
-        data=args.data, out_dir=args.out, model=args.model, steps=args.steps, batch_size=args.batch_size,
+        data=args.data, out_dir=args.out or "runs/ecmg", model=args.model, steps=10000 if args.steps is None else args.steps,
+        batch_size=args.batch_size,
         threads=args.threads, max_tunes=args.max_tunes, time_limit_s=args.time_limit, seed=args.seed,
         resume=not args.fresh,
     )
@@ -232,6 +248,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     path = train(cfg, log=log)
     print(f"checkpoint: {path}")
+    return 0
+
+
+def _train_mmdm(args: argparse.Namespace) -> int:
+    """LoRA fine-tuning of the VLM describer on (frames, description) pairs."""
+    from vmb.describe.lora import train_lora
+
+    if not args.data or not args.vlm_model:
+        raise VmbError("vmb train mmdm needs --data pairs.jsonl and --vlm-model DIR (the base VLM)")
+    log = (lambda step, loss: None) if args.quiet else (
+        lambda step, loss: print(f"step {step}: loss {loss:.4f}", file=sys.stderr, flush=True))
+    path = train_lora(args.vlm_model, args.data, args.out or "runs/mmdm", steps=200 if args.steps is None else args.steps, rank=args.rank,
+                      lr=args.lr, seed=args.seed, progress=log)
+    print(f"adapter: {path}")
     return 0
 
 
@@ -267,6 +297,14 @@ def _add_attribute_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--tempo", metavar="BPM|slow|medium|fast", help="tempo in BPM (40-240) or a tempo class")
     g.add_argument("--key", metavar="KEY", help="key, e.g. 'D minor', 'F# major', 'Bbm'")
     g.add_argument("--meter", metavar="M", help=f"meter: {', '.join(METERS)}")
+
+
+def _add_describer_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("describer (text bridge for images and videos)")
+    g.add_argument("--describer", choices=["analysis", "vlm"], default="analysis",
+                   help="analysis: the offline visual analysis (default); vlm: a vision-language model (vlm extra)")
+    g.add_argument("--vlm-model", metavar="DIR", help="local VLM folder or cached model id (default: $VMB_VLM_MODEL)")
+    g.add_argument("--vlm-adapter", metavar="DIR", help="a LoRA adapter from `vmb train mmdm`")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -310,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     vid = p.add_argument_group("video options")
     vid.add_argument("--marker", type=float, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
     vid.add_argument("--keep-audio", action="store_true", help="keep the video's own sound and duck the music under it")
+    _add_describer_options(p)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser(
@@ -324,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the visual analysis as a PNG")
     p.add_argument("--json", action="store_true", help="print the description as JSON")
+    _add_describer_options(p)
     p.set_defaults(func=cmd_describe)
 
     from vmb.cli_library import add_library_parser
@@ -334,15 +374,18 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train a model (ecmg: the diffusion transformer with its ControlFormer)",
         epilog="examples:\n  vmb train ecmg --steps 10000 --out runs/ecmg\n"
-        "  vmb train ecmg --data my_tunes.jsonl.gz --time-limit 3600   (resumes from runs/ecmg if present)",
+        "  vmb train ecmg --data my_tunes.jsonl.gz --time-limit 3600   (resumes from runs/ecmg if present)\n"
+        "  vmb train mmdm --data pairs.jsonl --vlm-model models/llava --out runs/mmdm --steps 200 --rank 8",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("model_name", choices=["ecmg"], help="what to train")
+    p.add_argument("model_name", choices=["ecmg", "mmdm"],
+                   help="what to train (mmdm: LoRA fine-tuning of the VLM describer on --data pairs.jsonl)")
     p.add_argument("--data", metavar="PATH", help="tunes JSONL(.gz), or a folder of them or of MIDI/MusicXML/ABC "
                    "(default: the bundled corpus)")
-    p.add_argument("--out", default="runs/ecmg", metavar="DIR", help="run folder: checkpoints, log, loss curve")
+    p.add_argument("--out", metavar="DIR", help="run folder: checkpoints, log, loss curve (default runs/ecmg; "
+                   "mmdm: the adapter folder, default runs/mmdm)")
     p.add_argument("--model", default="default", help="model size preset: default or debug")
-    p.add_argument("--steps", type=int, default=10000)
+    p.add_argument("--steps", type=int, help="training steps (default 10000; mmdm 200)")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core machine)")
     p.add_argument("--max-tunes", type=int, help="use only the first N tunes (quick runs)")
@@ -350,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming the run folder")
     p.add_argument("--quiet", action="store_true")
+    mm = p.add_argument_group("mmdm (LoRA on a VLM; pairs: {\"image\"|\"frames\", \"description\"} per line)")
+    mm.add_argument("--vlm-model", metavar="DIR", help="the base VLM folder (or cached model id)")
+    mm.add_argument("--rank", type=int, default=8, help="LoRA rank (default 8)")
+    mm.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("vocab", help="list the genres, moods, instruments, tempo classes and meters")

@@ -7,6 +7,7 @@ stages; the stages themselves know nothing of each other.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -228,23 +229,21 @@ def pick_reference(retrieval: Retrieval, *, seed: int = 0) -> Reference:
 
 
 class _Timer:
+    """Times the named stages of one generation and reports each to ``progress``."""
+
     def __init__(self, progress: Progress | None):
         self.timings: dict[str, float] = {}
         self.progress = progress
 
+    @contextlib.contextmanager
     def stage(self, name: str):
-        timer = self
-
-        class _Stage:
-            def __enter__(self):
-                if timer.progress:
-                    timer.progress(name)
-                self.t0 = time.perf_counter()
-
-            def __exit__(self, *exc):
-                timer.timings[name] = time.perf_counter() - self.t0
-
-        return _Stage()
+        if self.progress:
+            self.progress(name)
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = time.perf_counter() - t0
 
 
 def compose_and_render(
@@ -269,6 +268,8 @@ def compose_and_render(
     from vmb.generate.baseline import compose_lead_sheet
     from vmb.render import arrange, master, synthesize
 
+    if generator not in GENERATORS:
+        raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
     timer = timer or _Timer(progress)
     checkpoint_used = None
     if user.set_fields():
@@ -299,12 +300,10 @@ def compose_and_render(
                 length_beats=length_beats, sections=sections, seed=seed,
             ).lead_sheet
             checkpoint_used = ecmg.checkpoint
-        elif generator == "baseline":
+        else:
             lead = compose_lead_sheet(
                 lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
             )
-        else:
-            raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
         score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
 
