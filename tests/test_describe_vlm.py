@@ -51,7 +51,8 @@ def tiny_vlm(tmp_path_factory):
                          image_token_index=tok.convert_tokens_to_ids("<image>"))
     torch.manual_seed(0)
     LlavaForConditionalGeneration(config).save_pretrained(folder)
-    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    processor_class = getattr(transformers, "CLIPImageProcessorPil", CLIPImageProcessor)  # no torchvision needed
+    images = processor_class(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     LlavaProcessor(image_processor=images, tokenizer=tok, patch_size=8, vision_feature_select_strategy="default",
                    num_additional_image_tokens=1).save_pretrained(folder)
     return folder
@@ -157,6 +158,17 @@ def test_describe_image_and_video_parse_the_answer(describer, monkeypatch):
     d = describer.describe_video(frames, [i / 5 for i in range(30)], VideoTiming(duration_s=6.0), n_frames=4)
     assert d.source == "video" and d.attributes.moods[0] == "calm"
     assert len(seen[-1]) == 1 and seen[-1][0].shape == (vlm.SHEET_SIDE, vlm.SHEET_SIDE, 3)  # one contact sheet
+
+
+def test_multi_image_and_chat_template(tiny_vlm, monkeypatch):
+    d = vlm.VlmDescriber.from_pretrained(tiny_vlm, max_new_tokens=4, multi_image=True)
+    plain = d.generate_text([_picture(0), _picture(1)])  # two <image> placeholders, two images
+    monkeypatch.setattr(d.processor, "chat_template", "{% for m in messages %}USER: {% for c in m['content'] %}"
+                        "{% if c['type'] == 'image' %}<image> {% else %}{{ c['text'] }}{% endif %}{% endfor %}"
+                        "{% endfor %}{% if add_generation_prompt %} ASSISTANT:{% endif %}", raising=False)
+    prompt = vlm.build_prompt(d.processor, 2)
+    assert prompt.startswith("USER: <image> <image> Describe") and prompt.endswith("ASSISTANT:")
+    assert isinstance(plain, str) and d.generate_text([_picture(0), _picture(1)]) == plain  # same tokens as the plain prompt
 
 
 # --------------------------------------------------------------------------- LoRA

@@ -7,3 +7,7 @@ from .visual import ImageFeatures
 # Text input -> MusicDescription, and the sentence writer every describer shares.
 from .text import describe_text
 from .writer import apply_user_attributes, suggest_instruments, write_sentence
+
+# Optional vision-language-model describer and its LoRA fine-tuning (transformers/peft load lazily).
+from .lora import train_lora
+from .vlm import VlmDescriber, parse_output
