@@ -258,3 +258,19 @@ def test_cli_train_mmdm(tiny_vlm, pairs_file, tmp_path, capsys):
     assert f"adapter: {out}" in capsys.readouterr().out and lora.read_manifest(out)["rank"] == 2
     assert cli.main(["train", "mmdm", "--data", str(pairs_file), "--out", str(out)]) == 1
     assert "--vlm-model" in capsys.readouterr().err
+
+
+def test_cli_describe_video_with_vlm(tiny_vlm, tmp_path, monkeypatch, capsys):
+    from video_fixtures import make_video
+
+    from vmb import cli
+
+    clip = tmp_path / "clip.mp4"
+    make_video(clip, duration_s=3.0, cuts_s=(1.5,))
+    seen = []
+    monkeypatch.setattr(vlm.VlmDescriber, "generate_text", lambda self, images: seen.append(images) or GOOD)
+    monkeypatch.setenv("VMB_VLM_MODEL", str(tiny_vlm))  # the configured model, no --vlm-model
+    assert cli.main(["describe", "--describer", "vlm", "--video", str(clip), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"] == "video" and out["attributes"]["moods"][0] == "calm"
+    assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].shape == (vlm.SHEET_SIDE, vlm.SHEET_SIDE, 3)
