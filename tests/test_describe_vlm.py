@@ -93,6 +93,9 @@ def test_parse_drops_unknown_tags_and_clamps():
     assert d.attributes.tempo_bpm == vocab.MAX_BPM and d.attributes.energy == 1.0 and d.attributes.mode is None
     note = d.reasoning[-1]
     assert "zorblax" in note and "fooband" in note and "kazoo-o-tron" in note and "lydian-ish" in note
+    d = vlm.parse_output('{"moods": ["calm"], "tempo": NaN, "energy": "0.4"}')
+    assert d.attributes.tempo_bpm is None and d.attributes.energy == 0.4 and "tempo nan" in d.reasoning[-1]
+    assert vlm.parse_output('{"moods": ["calm"], "energy": NaN}').attributes.energy is None
 
 
 def test_parse_json_inside_prose_and_tempo_words():
@@ -135,6 +138,8 @@ def test_sample_frames_and_contact_sheet():
 def test_missing_model_is_a_clear_error(tmp_path):
     with pytest.raises(VmbError, match="not found.*--vlm-model"):
         vlm.VlmDescriber.from_pretrained(tmp_path / "nope")
+    with pytest.raises(VmbError, match="nor a model id in the local Hugging Face cache"):
+        vlm.VlmDescriber.from_pretrained("nobody/no-such-vlm")  # never downloaded
     (tmp_path / "empty").mkdir()
     with pytest.raises(VmbError, match="cannot load"):
         vlm.VlmDescriber.from_pretrained(tmp_path / "empty")

@@ -51,15 +51,15 @@ def load_vlm(path_or_id: str | os.PathLike, *, device: str = "cpu"):
     """Load (model, processor) from a local folder or a locally cached model id; never downloads."""
     transformers = _require_transformers()
     name = str(path_or_id)
-    looks_like_path = os.sep in name or name.startswith(".") or os.path.splitext(name)[1] != ""
-    if looks_like_path and not os.path.isdir(name):
-        raise VmbError(f"VLM model {name!r}: folder not found; {GET_A_MODEL}")
     auto = getattr(transformers, "AutoModelForImageTextToText", None) or transformers.AutoModelForVision2Seq
     transformers.utils.logging.disable_progress_bar()
     try:
         processor = transformers.AutoProcessor.from_pretrained(name, local_files_only=True)
         model = auto.from_pretrained(name, local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
+        if not os.path.exists(name):
+            raise VmbError(f"VLM model {name!r}: not found (no such folder, nor a model id in the local "
+                           f"Hugging Face cache); {GET_A_MODEL}") from None
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise VmbError(f"VLM model {name!r}: cannot load an image-text-to-text model ({reason}); {GET_A_MODEL}") from None
     return model.to(device).eval(), processor
@@ -157,7 +157,7 @@ def _words(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str):
-        return [w for w in re.split(r"[,;/]| and ", value) if w.strip()]
+        return [w for w in re.split(r"[,;/]", value) if w.strip()]
     if isinstance(value, (list, tuple)):
         return [str(w) for w in value if isinstance(w, (str, int, float)) and str(w).strip()]
     return []
@@ -177,6 +177,9 @@ def _tempo(value: Any, notes: list[str]) -> tuple[float | None, str | None]:
     if value is None or value == "":
         return None, None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not np.isfinite(value):
+            notes.append(f"tempo {value!r}")
+            return None, None
         bpm = float(np.clip(float(value), vocab.MIN_BPM, vocab.MAX_BPM))
         return bpm, vocab.tempo_class_of(bpm)
     text = str(value).strip().lower()
@@ -210,8 +213,14 @@ def parse_output(text: str, *, source: str = "image", seed: int = 0) -> MusicDes
         except vocab.VocabError:
             dropped.append(f"mode {str(data['mode'])!r}")
     energy = None
-    if isinstance(data.get("energy"), (int, float)) and not isinstance(data.get("energy"), bool):
-        energy = float(np.clip(data["energy"], 0.0, 1.0))
+    try:
+        if data.get("energy") is not None and not isinstance(data["energy"], bool):
+            energy = float(np.clip(float(data["energy"]), 0.0, 1.0))
+            if not np.isfinite(energy):
+                raise ValueError("not a number")
+    except (TypeError, ValueError):
+        energy = None
+        dropped.append(f"energy {str(data['energy'])!r}")
     sentence = data.get("sentence") if isinstance(data.get("sentence"), str) else ""
     sentence = " ".join(sentence.split())
     if not sentence and not (moods or genres or instruments):
