@@ -198,7 +198,7 @@ def pairs_file(tmp_path_factory):
 def test_example_labels_only_the_target(tiny_vlm, pairs_file):
     _model, processor = vlm.load_vlm(tiny_vlm)
     pairs = lora.load_pairs(pairs_file)
-    assert len(pairs) == 2 and len(pairs[1].images) == 1  # two frames -> one contact sheet
+    assert len(pairs) == 2 and len(pairs[1].files) == 2 and len(pairs[1].images()) == 1  # frames -> one sheet
     ex = lora.build_example(processor, pairs[0])
     target = processor.tokenizer(vlm.target_json(pairs[0].description), add_special_tokens=False).input_ids
     labelled = ex["labels"][0][ex["labels"][0] != -100].tolist()
@@ -224,6 +224,10 @@ def test_bad_pairs_file_names_the_line(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"image": "x.png"}\n')
     with pytest.raises(VmbError, match="line 1"):
+        lora.load_pairs(bad)
+    d = MusicDescription("Calm.").to_dict()
+    bad.write_text("\n" + json.dumps({"frames": ["gone.png"], "description": d}) + "\n")
+    with pytest.raises(VmbError, match="line 2: image file .*gone.png.* not found"):
         lora.load_pairs(bad)
 
 

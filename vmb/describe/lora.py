@@ -36,14 +36,19 @@ TARGET_MODULES = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj)$"
 
 @dataclass
 class Pair:
-    images: list[np.ndarray]  # RGB uint8 (H, W, 3); several frames are tiled into one contact sheet
+    files: list[Path]  # one image, or video frames (tiled into one contact sheet when read)
     description: MusicDescription
+
+    def images(self) -> list[np.ndarray]:
+        """The pair's model input: one RGB uint8 image (H, W, 3), read from disk now."""
+        from .image import load_image
+
+        images = [load_image(f) for f in self.files]
+        return [contact_sheet(images)] if len(images) > 1 else images
 
 
 def load_pairs(pairs_path: str | os.PathLike) -> list[Pair]:
-    """Read the JSONL training pairs; raises VmbError naming the line of a bad one."""
-    from .image import load_image
-
+    """Read the JSONL training pairs (images stay on disk); raises VmbError naming the line of a bad one."""
     path = Path(pairs_path)
     if not path.is_file():
         raise VmbError(f"training pairs {str(path)!r}: file not found")
@@ -60,8 +65,11 @@ def load_pairs(pairs_path: str | os.PathLike) -> list[Pair]:
         files = [row["image"]] if "image" in row else row.get("frames") or []
         if not files:
             raise VmbError(f"{where}: needs \"image\" or \"frames\"")
-        images = [load_image(f if os.path.isabs(f) else path.parent / f) for f in files]
-        pairs.append(Pair(images=[contact_sheet(images)] if len(images) > 1 else images, description=description))
+        files = [Path(f) if os.path.isabs(f) else path.parent / f for f in files]
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise VmbError(f"{where}: image file {missing[0]!r} not found")
+        pairs.append(Pair(files=files, description=description))
     if not pairs:
         raise VmbError(f"training pairs {str(path)!r}: no pairs in the file")
     return pairs
@@ -71,7 +79,8 @@ def build_example(processor, pair: Pair) -> dict:
     """Model inputs for one pair: prompt + target tokens, labels -100 everywhere but the target."""
     import torch
 
-    prompt = processor(images=pair.images, text=build_prompt(processor, len(pair.images)), return_tensors="pt")
+    images = pair.images()
+    prompt = processor(images=images, text=build_prompt(processor, len(images)), return_tensors="pt")
     tokenizer = processor.tokenizer
     target = tokenizer(target_json(pair.description), add_special_tokens=False, return_tensors="pt").input_ids
     if tokenizer.eos_token_id is not None:
@@ -120,14 +129,13 @@ def train_lora(base_path: str | os.PathLike, pairs_path: str | os.PathLike, out_
     model = add_lora(model, rank=rank, seed=seed)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
-    examples = [build_example(processor, pair) for pair in pairs]
     rng = np.random.default_rng(seed)
     order: list[int] = []
     losses: list[float] = []
     for step in range(steps):
         if not order:
-            order = list(rng.permutation(len(examples)))
-        batch = {k: v.to(device) for k, v in examples[order.pop()].items()}
+            order = list(rng.permutation(len(pairs)))
+        batch = {k: v.to(device) for k, v in build_example(processor, pairs[order.pop()]).items()}
         loss = model(**batch).loss
         if not torch.isfinite(loss):
             raise VmbError(f"LoRA: loss became {loss.item()} at step {step + 1}; try a smaller --lr")
