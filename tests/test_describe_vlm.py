@@ -283,3 +283,19 @@ def test_cli_describe_video_with_vlm(tiny_vlm, tmp_path, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["source"] == "video" and out["attributes"]["moods"][0] == "calm"
     assert len(seen) == 1 and len(seen[0]) == 1 and seen[0][0].shape == (vlm.SHEET_SIDE, vlm.SHEET_SIDE, 3)
+
+
+def test_cli_generate_from_image_with_vlm(tiny_vlm, tmp_path, monkeypatch, capsys):
+    # Slow alone (~10 s: the session's first use builds the test library); shared in a full run.
+    from PIL import Image
+
+    from vmb import cli
+
+    image = tmp_path / "x.png"
+    Image.fromarray(_picture()).save(image)
+    monkeypatch.setattr(vlm.VlmDescriber, "generate_text", lambda self, images: GOOD)
+    assert cli.main(["generate", "--describer", "vlm", "--vlm-model", str(tiny_vlm), "--image", str(image),
+                     "--duration", "4", "-o", str(tmp_path / "out.wav"), "--no-midi", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["description"]["attributes"]["genres"] == ["ambient"] and result["description"]["source"] == "image"
+    assert (tmp_path / "out.wav").is_file()
