@@ -14,6 +14,7 @@ Units, used everywhere:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import types as _pytypes
 import typing
@@ -39,13 +40,25 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _field_types(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a dataclass's fields (resolving them is slow: do it once per class)."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+@functools.lru_cache(maxsize=None)
+def _union_args(tp: Any) -> tuple:
+    return tuple(a for a in typing.get_args(tp) if a is not type(None))
+
+
 def _decode(tp: Any, value: Any) -> Any:
     """Rebuild ``value`` (parsed JSON) as type ``tp`` (a resolved annotation)."""
     if value is None:
         return None
     origin = typing.get_origin(tp)
     if origin in (typing.Union, _pytypes.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        args = _union_args(tp)
         return _decode(args[0], value) if len(args) == 1 else value
     if origin in (list, tuple):
         (arg, *_rest) = typing.get_args(tp) or (Any,)
@@ -69,9 +82,8 @@ class JsonMixin:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        hints = typing.get_type_hints(cls)
-        known = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        kwargs = {k: _decode(hints[k], v) for k, v in data.items() if k in known}
+        hints = _field_types(cls)
+        kwargs = {k: _decode(hints[k], v) for k, v in data.items() if k in hints}
         return cls(**kwargs)
 
     def to_json(self, indent: int | None = 2) -> str:
