@@ -135,3 +135,15 @@ def test_duration_from_the_text_and_api_zero_duration(tmp_path, capsys):
     assert code == 0 and abs(json.loads(stdout)["render"]["duration_s"] - 7.0) < 0.01
     with pytest.raises(VmbError, match="duration"):
         generate_from_text("x", duration_s=0)
+
+
+def test_text_file_input(tmp_path, capsys):
+    text = tmp_path / "poem.txt"
+    text.write_text("The snow falls softly on the sleeping town.\n" * 2000, encoding="utf-8")  # ~90 kB
+    out = tmp_path / "poem.wav"
+    code, stdout, err = run(["generate", "--text-file", str(text), "--duration", "5", "--json", "-o", str(out)], capsys)
+    assert code == 0, err and out.exists()
+    code, _, err = run(["generate", "--text-file", str(tmp_path / "none.txt"), "-o", str(out)], capsys)
+    assert code == 1 and "no such file" in err
+    code, _, err = run(["generate", "--text-file", str(text), "--text", "x", "-o", str(out)], capsys)
+    assert code == 1 and "not both" in err

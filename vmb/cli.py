@@ -69,6 +69,22 @@ class _Progress:
             self.status.stop()
 
 
+def read_text_file(args: argparse.Namespace) -> None:
+    """``--text-file F`` becomes ``args.text`` (an argument list cannot carry a long text)."""
+    if getattr(args, "text_file", None) is None:
+        return
+    if args.text is not None:
+        raise VmbError("give --text or --text-file, not both")
+    try:
+        args.text = Path(args.text_file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise VmbError(f"text file {args.text_file!r}: no such file") from None
+    except UnicodeDecodeError:
+        raise VmbError(f"text file {args.text_file!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise VmbError(f"text file {args.text_file!r}: {exc.strerror or exc}") from None
+
+
 def user_attributes(args: argparse.Namespace) -> Attributes:
     """The attributes given explicitly on the command line, validated against the vocabulary."""
     attrs = Attributes()
@@ -120,9 +136,10 @@ def _print_result(result, out: Path) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     from vmb import pipeline
 
+    read_text_file(args)
     inputs = [x for x in (args.text, args.image, args.video) if x is not None]
     if len(inputs) != 1:
-        raise VmbError("give exactly one of --text, --image or --video")
+        raise VmbError("give exactly one of --text, --text-file, --image or --video")
     user = user_attributes(args)
     duration = args.duration
     if args.checkpoint is not None and not Path(args.checkpoint).is_file():
@@ -201,9 +218,10 @@ def _load_describer(args: argparse.Namespace):
 def cmd_describe(args: argparse.Namespace) -> int:
     import vmb.describe as describe
 
+    read_text_file(args)
     inputs = [x for x in (args.text, args.image, args.video) if x is not None]
     if len(inputs) != 1:
-        raise VmbError("give exactly one of --text, --image or --video")
+        raise VmbError("give exactly one of --text, --text-file, --image or --video")
     describer = _load_describer(args)
     if args.text is not None:
         description = describe.describe_text(args.text, seed=args.seed)
@@ -325,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     src = p.add_argument_group("input (exactly one)")
     src.add_argument("--text", metavar="T", help="a prompt, a scene description or a poem")
+    src.add_argument("--text-file", metavar="FILE", help="read the text from a UTF-8 file (long texts, poems)")
     src.add_argument("--image", metavar="FILE", help="an image (JPEG, PNG, ...)")
     src.add_argument("--video", metavar="FILE", help="a video; the music fits its length and cuts")
     _add_attribute_options(p)
@@ -358,6 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--text", metavar="T")
+    p.add_argument("--text-file", metavar="FILE", help="read the text from a UTF-8 file")
     p.add_argument("--image", metavar="FILE")
     p.add_argument("--video", metavar="FILE")
     p.add_argument("--seed", type=int, default=0)
