@@ -147,3 +147,25 @@ def test_text_file_input(tmp_path, capsys):
     assert code == 1 and "no such file" in err
     code, _, err = run(["generate", "--text-file", str(text), "--text", "x", "-o", str(out)], capsys)
     assert code == 1 and "not both" in err
+
+
+def test_loop_is_seamless_and_exact(tmp_path, capsys):
+    out = tmp_path / "loop.wav"
+    code, stdout, err = run(["generate", "--text", "a cheerful game menu theme", "--loop", "--tempo", "120",
+                             "--duration", "8", "--json", "-o", str(out)], capsys)
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["attributes"]["tempo_bpm"] == 120 and "ending" not in [s["name"] for s in data["sections"]]
+    audio, sr = sf.read(out)
+    assert len(audio) == 8 * sr  # 4 whole bars at 120 BPM
+    steps = np.abs(np.diff(audio, axis=0)).max(axis=1)
+    seam = np.abs(audio[0] - audio[-1]).max()
+    assert seam <= np.percentile(steps, 99)  # no click where the file wraps around
+    window = int(0.1 * sr)
+    rms_end, rms_start = (float(np.sqrt(np.mean(x**2))) for x in (audio[-window:], audio[:window]))
+    assert 0.5 < rms_end / rms_start < 2.0  # no fade-out or fade-in at the seam
+
+
+def test_loop_with_video_is_refused(tmp_path, capsys):
+    code, _, err = run(["generate", "--video", str(tmp_path / "v.mp4"), "--loop", "-o", str(tmp_path / "o.mp4")], capsys)
+    assert code == 1 and "--loop" in err

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,9 +28,10 @@ from vmb.types import (
     RenderResult,
     Retrieval,
     Score,
+    Section,
     TempoChange,
 )
-from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
+from vmb.vocab import GENRES, MAX_BPM, METERS, MIN_BPM, TEMPO_CLASSES, tempo_class_of
 
 MIN_DURATION_S = 3.0
 MAX_DURATION_S = 20 * 60.0
@@ -225,6 +227,59 @@ def pick_reference(retrieval: Retrieval, *, seed: int = 0) -> Reference:
     raise VmbError("no reference in the library has symbolic content to build on; relax the request")
 
 
+# --------------------------------------------------------------------------- seamless loops
+
+LOOP_TAIL_S = 3.0  # rendered past the loop point: releases and reverb, wrapped onto the start
+
+
+def _loop_plan(duration_s: float, quarter_bpm: float, meter: str, attrs: Attributes):
+    """A whole number of bars that fills ``duration_s`` at a tempo nudged to fit.
+
+    The composer is asked for one bar more than the loop, so its cadence (V7 in the last
+    body bar) and the drummer's fill fall just before the loop point and lead back into bar 1;
+    the closing bar itself is cut away. Returns (loop_beats, tempo_map, length_beats, sections).
+    """
+    bar = Score(tracks=[], meter=meter).beats_per_bar
+    bars = max(2, round(duration_s * quarter_bpm / 60.0 / bar))
+    loop_beats = bars * bar
+    bpm = loop_beats * 60.0 / duration_s
+    pulse = quarter_notes_per_pulse(meter)
+    if not (MIN_BPM <= bpm / pulse <= MAX_BPM):
+        raise VmbError(f"a {duration_s:g} s loop cannot hold whole bars at a usable tempo; choose another length")
+    if abs(bpm / quarter_bpm - 1.0) > 0.03:
+        exact = bars * bar * 60.0 / quarter_bpm
+        warnings.warn(
+            f"a {duration_s:g} s loop holds {bars} whole bars at {bpm / pulse:.1f} BPM instead of "
+            f"{quarter_bpm / pulse:g}; a {exact:.2f} s loop would keep {quarter_bpm / pulse:g} BPM"
+        )
+    energy = attrs.energy if attrs.energy is not None else 0.6
+    sections = [Section("A", 0.0, loop_beats, energy), Section("ending", loop_beats, loop_beats + bar, energy)]
+    return loop_beats, [TempoChange(0.0, bpm)], loop_beats + bar, sections
+
+
+def _cut_for_loop(score: Score, loop_beats: float) -> Score:
+    """Drop what starts at or after the loop point; notes still sounding there are cut to it."""
+    for track in score.tracks:
+        kept = []
+        for n in track.notes:
+            if n.start < loop_beats - 1e-6:
+                n.duration = min(n.duration, loop_beats - n.start)
+                kept.append(n)
+        track.notes = kept
+    score.sections = [s for s in score.sections if s.start < loop_beats - 1e-6]
+    score.length_beats = loop_beats
+    return score
+
+
+def _wrap_tail(audio: np.ndarray, loop_samples: int) -> np.ndarray:
+    """Fold what rings past the loop point back onto its start: on repeat the tail continues."""
+    out = audio[:loop_samples].copy()
+    tail = audio[loop_samples:]
+    n = min(len(tail), loop_samples)
+    out[:n] += tail[:n]
+    return out
+
+
 # --------------------------------------------------------------------------- the chain
 
 
@@ -259,10 +314,15 @@ def compose_and_render(
     options: RetrievalOptions | None = None,
     generator: str = "baseline",
     checkpoint: str | None = None,
+    loop: bool = False,
     progress: Progress | None = None,
     timer: _Timer | None = None,
 ) -> GenerationResult:
-    """Text bridge -> music bridge -> baseline composition -> arrangement -> mastered audio."""
+    """Text bridge -> music bridge -> baseline composition -> arrangement -> mastered audio.
+
+    ``loop``: instead of an ending, music whose last bar leads back into its first, rendered so
+    that playing the file on repeat has no gap or click (see :func:`_loop_plan`).
+    """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
     from vmb.generate.baseline import compose_lead_sheet
@@ -288,6 +348,12 @@ def compose_and_render(
             quarter_bpm = float(attrs.tempo_bpm) * quarter_notes_per_pulse(meter)
             tempo_map = [TempoChange(0.0, quarter_bpm)]
             length_beats = duration_s * quarter_bpm / 60.0
+        loop_beats = None
+        if loop:
+            if len(tempo_map) > 1:
+                raise VmbError("--loop needs one steady tempo; it cannot follow a video's tempo map yet")
+            loop_beats, tempo_map, length_beats, sections = _loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
+            attrs.tempo_bpm = round(tempo_map[0].bpm / quarter_notes_per_pulse(meter), 2)  # as nudged
         if generator == "ecmg":
             from vmb.generate.ecmg import load_ecmg
 
@@ -305,11 +371,19 @@ def compose_and_render(
                 lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
             )
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
-        score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
+        if loop_beats is None:
+            score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
+        else:
+            score = _cut_for_loop(arrange(lead, attrs, tempo_map=tempo_map, seed=seed), loop_beats)
+            score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):
         audio, synth_name = synthesize(score, soundfont=soundfont)
-        audio, measured = master(audio, 44100)
+        if loop_beats is None:
+            audio, measured = master(audio, 44100)
+        else:
+            audio, measured = master(_wrap_tail(audio, round(duration_s * 44100)), 44100, fade_in_s=0.0, fade_out_s=0.0)
+            score.duration_s = duration_s
 
     render = RenderResult(
         sample_rate=44100,
