@@ -1,0 +1,273 @@
+"""What every task shares: the result, input checks, attribute resolution, retrieval, loops."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import vmb
+from vmb import VmbError
+from vmb.types import (
+    SCHEMA_VERSION,
+    Attributes,
+    MusicDescription,
+    Reference,
+    RenderResult,
+    Retrieval,
+    Score,
+    Section,
+    TempoChange,
+)
+from vmb.vocab import GENRES, MAX_BPM, METERS, MIN_BPM, TEMPO_CLASSES, tempo_class_of
+
+MIN_DURATION_S = 3.0
+MAX_DURATION_S = 20 * 60.0
+DEFAULT_DURATION_S = 30.0
+# "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
+# with its ControlFormer (needs a trained checkpoint; the default one is not shipped yet).
+GENERATORS = ("baseline", "ecmg")
+AUDIO_SUFFIXES = (".wav", ".flac")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class GenerationResult:
+    """Everything one generation did: the two bridges, the score, the files and timings."""
+
+    description: MusicDescription
+    attributes: Attributes  # what the music was made to (description + user overrides, resolved)
+    retrieval: Retrieval
+    score: Score
+    render: RenderResult
+    seed: int
+    generator: str
+    checkpoint: str | None = None  # the ECMG checkpoint file, None for the baseline
+    reference: Reference | None = None  # the reference the baseline re-composed
+    timings_s: dict[str, float] = field(default_factory=dict)
+    audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
+    video: dict | None = None  # for video input: path, VideoTiming, beat plan, keep_audio
+
+    def sidecar(self) -> dict:
+        """The JSON written next to the audio: enough to explain and reproduce the result."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "vmb_version": vmb.__version__,
+            "generator": self.generator,
+            "checkpoint": self.checkpoint,
+            "seed": self.seed,
+            "description": self.description.to_dict(),
+            "attributes": self.attributes.to_dict(),
+            # pinned first, then targeted (m_k*), then broad (m_i*)
+            "references": [_reference_summary(r) for r in sorted(
+                self.retrieval.broad + self.retrieval.targeted, key=lambda r: ("pinned", "targeted", "broad").index(r.track)
+            )],
+            "content_reference": self.reference.entry.id if self.reference else None,
+            "render": self.render.to_dict(),
+            "tempo_map": [t.to_dict() for t in self.score.tempo_map],
+            "key": f"{self.score.key} {self.score.mode}",
+            "meter": self.score.meter,
+            "sections": [s.to_dict() for s in self.score.sections],
+            "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
+        }
+
+
+def _reference_summary(ref: Reference) -> dict:
+    e = ref.entry
+    return {
+        "track": ref.track,
+        "id": e.id,
+        "title": e.title,
+        "source": e.source,
+        "score": round(float(ref.score), 4),
+        "matched": ref.matched,
+        "key": f"{e.key} {e.mode}",
+        "meter": e.meter,
+        "description": e.description,
+    }
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> Path:
+    """Fail early (before any work) on an output path we could not write."""
+    out = Path(path)
+    if out.suffix.lower() not in suffixes:
+        raise VmbError(f"output {str(out)!r}: use one of {', '.join(suffixes)}")
+    parent = out.parent if str(out.parent) else Path(".")
+    if not parent.is_dir():
+        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} is not writable")
+    if out.is_dir():
+        raise VmbError(f"output {str(out)!r} is a folder")
+    return out
+
+
+def check_duration(duration_s: float) -> float:
+    if not np.isfinite(duration_s) or not (MIN_DURATION_S <= duration_s <= MAX_DURATION_S):
+        raise VmbError(
+            f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to "
+            f"{MAX_DURATION_S / 60:g} min"
+        )
+    return float(duration_s)
+
+
+# --------------------------------------------------------------------------- resolving attributes
+
+
+def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
+    """Fill in what the generator needs and the user left open: tempo, mode, energy, duration."""
+    out = dataclasses.replace(attrs)
+    out.duration_s = duration_s
+    if out.tempo_bpm is None:
+        if out.tempo_class is not None:
+            low, high, default = TEMPO_CLASSES[out.tempo_class]
+            bpm = default
+            if out.genres:  # inside the class, lean to the genre's usual range
+                g_low, g_high = GENRES[out.genres[0]][0]
+                lo, hi = max(low, g_low), min(high - 1, g_high)
+                if lo <= hi:
+                    bpm = (lo + hi) / 2
+            out.tempo_bpm = float(round(bpm))
+        elif out.genres:
+            g_low, g_high = GENRES[out.genres[0]][0]
+            out.tempo_bpm = float(round((g_low + g_high) / 2))
+        else:
+            out.tempo_bpm = TEMPO_CLASSES["medium"][2]
+    out.tempo_class = tempo_class_of(out.tempo_bpm)
+    if out.mode is None:
+        out.mode = "minor" if (out.valence is not None and out.valence < -0.1) else "major"
+    if out.energy is None:
+        arousal = out.arousal if out.arousal is not None else 0.0
+        out.energy = float(np.clip(0.5 + 0.4 * arousal, 0.1, 0.95))
+    if out.meter is not None and out.meter not in METERS:
+        raise VmbError(f"meter {out.meter!r} is not supported; use one of {', '.join(METERS)}")
+    return out
+
+
+def quarter_notes_per_pulse(meter: str) -> float:
+    """How many quarter notes one counted beat lasts: a BPM in 6/8 counts dotted quarters.
+
+    Scores keep time in quarter notes; a request of "6/8 at 92 BPM" means 92 dotted-quarter
+    pulses a minute (the way musicians and beat trackers count it), i.e. 138 quarter notes.
+    """
+    return 1.5 if meter == "6/8" else 1.0
+
+
+# --------------------------------------------------------------------------- the music bridge
+
+
+@dataclass
+class RetrievalOptions:
+    """How to search the library: which one, what to pin or exclude, which tracks to use."""
+
+    library: str | None = None  # folder; None = $VMB_LIBRARY or the user data dir (built on first use)
+    references: tuple[str, ...] = ()  # the user's own reference files, pinned
+    exclude: tuple[str, ...] = ()  # entry ids never to use
+    use_broad: bool = True  # False/False-ablations of the paper's Table 6
+    use_targeted: bool = True
+    k: int = 5
+
+
+def retrieve_references(attrs: Attributes, query: np.ndarray, options: RetrievalOptions, *, progress: Progress | None = None) -> Retrieval:
+    """The dual-track search (broad by similarity, targeted inside the asked partition)."""
+    from vmb.retrieve.ingest import reference_entry
+    from vmb.retrieve.search import dual_track
+    from vmb.retrieve.store import Library, build_default_library
+
+    library = Library.open(options.library)
+    if library.count() == 0:
+        if progress:
+            progress("building the default music library (first run only)")
+        library = build_default_library(library.path)
+    pinned = [reference_entry(path, library=library)[0] for path in options.references]
+    return dual_track(
+        library,
+        query,
+        attrs,
+        k=options.k,
+        exclude=set(options.exclude),
+        pinned=pinned,
+        use_broad=options.use_broad,
+        use_targeted=options.use_targeted,
+        transpose_key=True,  # the composer transposes: only the mode must match
+    )
+
+
+def pick_reference(retrieval: Retrieval, *, seed: int = 0) -> Reference:
+    """The reference whose melody and chords the composer builds on.
+
+    A pinned reference wins; otherwise one of the best three targeted references (the seed
+    chooses, so different seeds give different pieces), then the broad ones.
+    """
+    usable = [r for r in retrieval.broad + retrieval.targeted if r.entry.lead_sheet is not None]
+    pinned = [r for r in usable if r.track == "pinned"]
+    if pinned:
+        return pinned[0]
+    targeted = [r for r in usable if r.track == "targeted"][:3]
+    if targeted:
+        return targeted[seed % len(targeted)]
+    if usable:
+        return usable[0]
+    raise VmbError("no reference in the library has symbolic content to build on; relax the request")
+
+
+# --------------------------------------------------------------------------- seamless loops
+
+LOOP_TAIL_S = 3.0  # rendered past the loop point: releases and reverb, wrapped onto the start
+
+
+def _loop_plan(duration_s: float, quarter_bpm: float, meter: str, attrs: Attributes):
+    """A whole number of bars that fills ``duration_s`` at a tempo nudged to fit.
+
+    The composer is asked for one bar more than the loop, so its cadence (V7 in the last
+    body bar) and the drummer's fill fall just before the loop point and lead back into bar 1;
+    the closing bar itself is cut away. Returns (loop_beats, tempo_map, length_beats, sections).
+    """
+    bar = Score(tracks=[], meter=meter).beats_per_bar
+    bars = max(2, round(duration_s * quarter_bpm / 60.0 / bar))
+    loop_beats = bars * bar
+    bpm = loop_beats * 60.0 / duration_s
+    pulse = quarter_notes_per_pulse(meter)
+    if not (MIN_BPM <= bpm / pulse <= MAX_BPM):
+        raise VmbError(f"a {duration_s:g} s loop cannot hold whole bars at a usable tempo; choose another length")
+    if abs(bpm / quarter_bpm - 1.0) > 0.03:
+        exact = bars * bar * 60.0 / quarter_bpm
+        warnings.warn(
+            f"a {duration_s:g} s loop holds {bars} whole bars at {bpm / pulse:.1f} BPM instead of "
+            f"{quarter_bpm / pulse:g}; a {exact:.2f} s loop would keep {quarter_bpm / pulse:g} BPM"
+        )
+    energy = attrs.energy if attrs.energy is not None else 0.6
+    sections = [Section("A", 0.0, loop_beats, energy), Section("ending", loop_beats, loop_beats + bar, energy)]
+    return loop_beats, [TempoChange(0.0, bpm)], loop_beats + bar, sections
+
+
+def _cut_for_loop(score: Score, loop_beats: float) -> Score:
+    """Drop what starts at or after the loop point; notes still sounding there are cut to it."""
+    for track in score.tracks:
+        kept = []
+        for n in track.notes:
+            if n.start < loop_beats - 1e-6:
+                n.duration = min(n.duration, loop_beats - n.start)
+                kept.append(n)
+        track.notes = kept
+    score.sections = [s for s in score.sections if s.start < loop_beats - 1e-6]
+    score.length_beats = loop_beats
+    return score
+
+
+def _wrap_tail(audio: np.ndarray, loop_samples: int) -> np.ndarray:
+    """Fold what rings past the loop point back onto its start: on repeat the tail continues."""
+    out = audio[:loop_samples].copy()
+    tail = audio[loop_samples:]
+    n = min(len(tail), loop_samples)
+    out[:n] += tail[:n]
+    return out
