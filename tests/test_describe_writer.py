@@ -110,7 +110,7 @@ def test_user_tempo_is_stated_first():
     assert out.sentence.startswith("With a ") and "140 BPM" in out.sentence
     assert (out.attributes.tempo_bpm, out.attributes.tempo_class) == (140.0, "fast")
     assert out.attributes.moods == ["calm", "melancholic"]  # untouched fields stay
-    assert out.reasoning[-1].startswith("User request: tempo_bpm=140")
+    assert out.reasoning[-1].startswith("User request: tempo 140 BPM")
     assert out.sentence.endswith("a rainy night.")  # the use is kept
 
 

@@ -276,6 +276,17 @@ def _recover_suggested(reasoning: list[str]) -> list[str] | None:
     return None
 
 
+# How the user's choices read in the "User request:" line.
+_ASKED_LABELS = {"genres": "genre", "moods": "mood", "instruments": "instruments", "excluded_instruments": "without",
+                 "tempo_bpm": "tempo", "tempo_class": "tempo", "duration_s": "length"}
+_ASKED_UNITS = {"tempo_bpm": " BPM", "duration_s": " s"}
+
+
+def _asked(name: str, value) -> str:
+    text = ", ".join(value) if isinstance(value, list) else f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{_ASKED_LABELS.get(name, name)} {text}{_ASKED_UNITS.get(name, '')}"
+
+
 def apply_user_attributes(description: MusicDescription, user: Attributes, *, seed: int = 0) -> MusicDescription:
     """The user's attributes override the description's, and the new sentence states them.
 
@@ -311,8 +322,7 @@ def apply_user_attributes(description: MusicDescription, user: Attributes, *, se
     use_clause = f"{_pick(rng, W.USE_LEADS)} {use}" if use else ""
     sentence = _finish([lead, core, *tail, use_clause]) if not lead else \
         _finish([f"{lead}, {core}", *tail, use_clause])
-    asked = ", ".join(f"{name}={', '.join(v) if isinstance(v, list) else f'{v:g}' if isinstance(v, float) else v}"
-                      for name in user.set_fields() for v in [getattr(user, name)])
+    asked = ", ".join(_asked(name, getattr(user, name)) for name in user.set_fields())
     reasoning = [r for r in description.reasoning if not r.startswith("User request:")]
     reasoning.append(f"User request: {asked} (the user's choices override the description)")
     return MusicDescription(sentence=sentence, attributes=merged, reasoning=reasoning, source=description.source)
