@@ -69,7 +69,7 @@ def plot_score(score: Score, path: str | os.PathLike) -> Path:
             colour_rgba = np.tile(np.array(colour), (len(pitches), 1))
             colour_rgba[:, 3] = alpha
             roll.barh(pitches, widths, left=starts, height=0.8, color=colour_rgba, edgecolor="none")
-        label = track.name + (f" ({track.instrument})" if track.instrument and track.instrument != track.name else "")
+        label = track.name + (f" ({track.instrument})" if track.instrument and track.instrument not in track.name else "")
         legend.append(Patch(color=colour, label=label))
 
     pitches = [n.pitch for t in pitched for n in t.notes] or [60]
