@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from vmb.generate.conditioning import ATTRIBUTES, MODES, density_bin
-from vmb.generate.representation import LAYOUT, MELODY_LOW
+from vmb.generate.representation import LAYOUT, MELODY_LOW, melody_runs
 from vmb.vocab import SCALES
 
 KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
@@ -26,14 +26,14 @@ _MODE, _DENSITY = ATTRIBUTES.index("mode"), ATTRIBUTES.index("density")
 
 
 def roll_melody(roll: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(relative pitch classes of sounding steps, onset flags of real steps) of one roll."""
-    mel = roll[:, LAYOUT.mel]
-    on = (mel.max(1) > 0) & mask
-    pcs = (mel.argmax(1)[on] + MELODY_LOW) % 12
-    pitch = np.where(on, mel.argmax(1), -1)
-    changed = np.r_[True, pitch[1:] != pitch[:-1]]
-    onsets = on & ((roll[:, LAYOUT.mel_onset] > 0) | changed)
-    return pcs, onsets[mask]
+    """(relative pitch classes of sounding steps, onset flags of real steps) of one roll,
+    read the way the decoder reads notes (``melody_runs``)."""
+    real = np.cumsum(mask) - 1  # step -> index among real steps
+    pcs, onsets = [], np.zeros(int(mask.sum()), bool)
+    for idx, a, b in melody_runs(roll, mask):
+        onsets[real[a]] = True
+        pcs += [(idx + MELODY_LOW) % 12] * int(real[b] - real[a] + 1)
+    return np.array(pcs, dtype=int), onsets
 
 
 def sample_metrics(rolls: np.ndarray, batch) -> dict[str, float]:

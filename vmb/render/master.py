@@ -28,25 +28,149 @@ def _as_2d(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return x
 
 
+# Long pieces are processed in chunks of ~6 s so that mastering 10 minutes of stereo needs a
+# few MB of scratch space besides the input and the output (whole-array filters needed ~0.7 GB).
+_CHUNK = 1 << 18  # samples
+
+
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """BS.1770 K-weighting as second-order sections: a +4 dB high shelf at 1.5 kHz and a
+    38 Hz high-pass, designed with the RBJ cookbook formulas for any sample rate (the same
+    design pyloudnorm uses, so the numbers agree with it)."""
+
+    def biquad(kind: str, gain_db: float, q: float, fc: float) -> list[float]:
+        a = 10.0 ** (gain_db / 40.0)
+        w0 = 2.0 * np.pi * fc / sample_rate
+        cos, alpha = np.cos(w0), np.sin(w0) / (2.0 * q)
+        if kind == "shelf":
+            root = 2.0 * np.sqrt(a) * alpha
+            b = [a * ((a + 1) + (a - 1) * cos + root), -2 * a * ((a - 1) + (a + 1) * cos),
+                 a * ((a + 1) + (a - 1) * cos - root)]
+            den = [(a + 1) - (a - 1) * cos + root, 2 * ((a - 1) - (a + 1) * cos), (a + 1) - (a - 1) * cos - root]
+        else:  # high-pass
+            b = [(1 + cos) / 2, -(1 + cos), (1 + cos) / 2]
+            den = [1 + alpha, -2 * cos, 1 - alpha]
+        return [v / den[0] for v in b] + [1.0] + [v / den[0] for v in den[1:]]
+
+    return np.array([biquad("shelf", 4.0, 1 / np.sqrt(2), 1500.0), biquad("highpass", 0.0, 0.5, 38.0)])
+
+
+class LoudnessMeter:
+    """Integrated loudness (ITU-R BS.1770-4, gated) of audio fed in pieces of any length.
+
+    Keeps only the filter state and one mean-square value per quarter block (100 ms), so the
+    whole input never needs to be in memory at once. Blocks are 400 ms with 75% overlap,
+    gated at -70 LUFS absolute and -10 LU relative; channel weights 1, 1, 1, 1.41, 1.41.
+    """
+
+    GAINS = (1.0, 1.0, 1.0, 1.41, 1.41)
+
+    def __init__(self, sample_rate: int, channels: int, *, block_s: float = 0.4):
+        from scipy.signal import sosfilt_zi
+
+        self.rate, self.block_s = sample_rate, block_s
+        self.sos = _k_weighting(sample_rate)
+        self.state = np.zeros((channels, *sosfilt_zi(self.sos).shape))
+        self.weights = np.array(self.GAINS[:channels])
+        self.n = 0
+        self.quarters: list[float] = []  # weighted energy per quarter block, in order
+        self._partial = 0.0  # energy of the quarter block still being filled
+
+    def _boundary(self, k: int) -> int:
+        return int(self.block_s * 0.25 * k * self.rate)
+
+    def feed(self, chunk: np.ndarray) -> None:
+        from scipy.signal import sosfilt
+
+        x = np.asarray(chunk, dtype=np.float64)
+        x = x[:, None] if x.ndim == 1 else x
+        energy = np.zeros(len(x))
+        for ch in range(x.shape[1]):
+            y, self.state[ch] = sosfilt(self.sos, x[:, ch], zi=self.state[ch])
+            energy += self.weights[ch] * y * y
+        csum = np.concatenate([[0.0], np.cumsum(energy)])
+        pos = 0  # in this chunk
+        while True:
+            end = self._boundary(len(self.quarters) + 1) - self.n
+            if end > len(x):
+                self._partial += csum[-1] - csum[pos]
+                break
+            self.quarters.append(self._partial + csum[end] - csum[pos])
+            self._partial, pos = 0.0, end
+        self.n += len(x)
+
+    def integrated(self) -> float | None:
+        """LUFS, or None for silence / audio below the absolute gate."""
+        quarters = np.array(self.quarters + [self._partial])
+        block_len = self.block_s * self.rate
+        n_blocks = int(np.round((self.n / self.rate - self.block_s) / (self.block_s * 0.25))) + 1
+        if n_blocks < 1 or not len(quarters):
+            return None
+        quarters = np.pad(quarters, (0, max(0, n_blocks + 3 - len(quarters))))
+        z = np.convolve(quarters, np.ones(4), mode="valid")[:n_blocks] / block_len
+        with np.errstate(divide="ignore"):
+            blocks = -0.691 + 10.0 * np.log10(z)
+        above = blocks >= -70.0
+        if not above.any():
+            return None
+        relative = -0.691 + 10.0 * np.log10(z[above].mean()) - 10.0
+        gated = (blocks > relative) & above
+        if not gated.any():
+            return None
+        value = -0.691 + 10.0 * np.log10(z[gated].mean())
+        return float(value) if np.isfinite(value) else None
+
+
 def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float | None:
     """Integrated loudness (BS.1770-4, gated) in LUFS; None for silence or audio below the -70 LUFS gate.
 
     Clips shorter than the standard 400 ms block are measured with one block as long as the clip.
     """
-    import pyloudnorm
-
     x = _as_2d(audio, sample_rate)
     if x.shape[0] == 0 or np.max(np.abs(x)) < _SILENCE:
         return None
-    block = min(0.4, x.shape[0] / sample_rate)
-    value = pyloudnorm.Meter(sample_rate, block_size=block).integrated_loudness(x)
-    return float(value) if np.isfinite(value) else None
+    meter = LoudnessMeter(sample_rate, x.shape[1], block_s=min(0.4, x.shape[0] / sample_rate))
+    for start in range(0, x.shape[0], _CHUNK):
+        meter.feed(x[start:start + _CHUNK])
+    return meter.integrated()
 
 
 def peak_level_dbfs(audio: np.ndarray) -> float | None:
     """Sample peak in dBFS (0 dBFS = 1.0); None for silence."""
     peak = float(np.max(np.abs(audio))) if np.size(audio) else 0.0
     return float(20.0 * np.log10(peak)) if peak >= _SILENCE else None
+
+
+def _limiter_gain(level: np.ndarray, ceiling: float, width: int) -> np.ndarray:
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-12))
+    gain = minimum_filter1d(need, size=2 * width + 1, mode="nearest")
+    return uniform_filter1d(uniform_filter1d(gain, width + 1, mode="nearest"), width + 1, mode="nearest")
+
+
+def _limited_chunks(x: np.ndarray, sample_rate: int, *, gain: float, ceiling: float, smooth_s: float = 0.01,
+                    chunk: int | None = None):
+    """Yield (start, limited chunk) of ``x * gain`` through the look-ahead limiter.
+
+    Each chunk is computed with ``margin`` extra samples on both sides, more than the gain
+    filters reach (2 * width + 2), so the pieces equal the limiter run on the whole array.
+    """
+    chunk = chunk or _CHUNK
+    width = max(1, int(smooth_s * sample_rate))
+    margin = 3 * width + 3
+    n = x.shape[0]
+    for start in range(0, n, chunk):
+        a, b = max(0, start - margin), min(n, start + chunk + margin)
+        piece = x[a:b] * np.float32(gain)
+        level = np.max(np.abs(piece), axis=1)
+        stop = min(n, start + chunk)
+        if level.max() <= ceiling:
+            yield start, piece[start - a: stop - a]
+            continue
+        g = _limiter_gain(level, ceiling, width)[start - a: stop - a]
+        # The averages can overshoot by rounding only; the clip is a safety net, not a clipper.
+        yield start, np.clip(piece[start - a: stop - a] * g[:, None].astype(np.float32), -ceiling, ceiling)
 
 
 def limit(audio: np.ndarray, sample_rate: int, *, ceiling: float, smooth_s: float = 0.01) -> np.ndarray:
@@ -56,31 +180,28 @@ def limit(audio: np.ndarray, sample_rate: int, *, ceiling: float, smooth_s: floa
     smoothed by two moving averages of ``smooth_s`` each, so the gain ramps down before a peak
     (look-ahead) and back up after it, and is never above what any sample in reach needs.
     """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     x = _as_2d(audio, sample_rate)
-    level = np.max(np.abs(x), axis=1)
-    if level.max() <= ceiling:
-        return x.copy()
-    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-12))
-    width = max(1, int(smooth_s * sample_rate))
-    gain = minimum_filter1d(need, size=2 * width + 1, mode="nearest")
-    gain = uniform_filter1d(uniform_filter1d(gain, width + 1, mode="nearest"), width + 1, mode="nearest")
-    # The averages can overshoot by rounding only; the clip is a safety net, not a clipper.
-    return np.clip(x * gain[:, None].astype(np.float32), -ceiling, ceiling)
+    out = np.empty_like(x)
+    for start, piece in _limited_chunks(x, sample_rate, gain=1.0, ceiling=ceiling, smooth_s=smooth_s):
+        out[start:start + len(piece)] = piece
+    return out
 
 
 def fade(audio: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> np.ndarray:
     """Linear fade-in and fade-out (seconds), each at most half the clip."""
     x = _as_2d(audio, sample_rate).copy()
+    _fade_in_place(x, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+    return x
+
+
+def _fade_in_place(x: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> None:
     n = x.shape[0]
     n_in = min(int(round(fade_in_s * sample_rate)), n // 2)
     n_out = min(int(round(fade_out_s * sample_rate)), n // 2)
     if n_in > 0:
-        x[:n_in] *= np.linspace(0.0, 1.0, n_in, endpoint=False)[:, None]
+        x[:n_in] *= np.linspace(0.0, 1.0, n_in, endpoint=False, dtype=np.float32)[:, None]
     if n_out > 0:
-        x[n - n_out:] *= np.linspace(1.0, 0.0, n_out)[:, None]
-    return x
+        x[n - n_out:] *= np.linspace(1.0, 0.0, n_out, dtype=np.float32)[:, None]
 
 
 def master(
@@ -99,24 +220,39 @@ def master(
     Returns ``(audio, {"loudness_lufs": float | None, "peak_dbfs": float | None})`` measured on
     the output. Silent input gives silence and ``None`` measurements; audio too quiet to
     measure (below the -70 LUFS gate) is only faded and limited.
+
+    Works in chunks: besides the input and the output it needs only a few MB, whatever the length.
     """
-    x = _as_2d(audio, sample_rate)
+    x = fade(audio, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
     ceiling = 10.0 ** (peak_dbfs / 20.0)
-    x = fade(x, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+    block_s = min(0.4, x.shape[0] / sample_rate) if x.shape[0] else 0.4
+
+    def limited_loudness(gain: float) -> float | None:
+        meter = LoudnessMeter(sample_rate, x.shape[1], block_s=block_s)
+        for _, piece in _limited_chunks(x, sample_rate, gain=gain, ceiling=ceiling):
+            meter.feed(piece)
+        return meter.integrated()
+
     measured = loudness_lufs(x, sample_rate)
-    if measured is None:
-        y = limit(x, sample_rate, ceiling=ceiling)
-    else:
+    gain_db = 0.0
+    if measured is not None:
         gain_db = target_lufs - measured
-        y = x
         for _ in range(5):
-            y = limit(x * np.float32(10.0 ** (gain_db / 20.0)), sample_rate, ceiling=ceiling)
-            got = loudness_lufs(y, sample_rate)
+            got = limited_loudness(10.0 ** (gain_db / 20.0))
             if got is None or abs(got - target_lufs) < 0.05:
                 break
             # Very peaky audio cannot reach the target under the ceiling: cap the push at +12 dB.
             gain_db = min(gain_db + (target_lufs - got), target_lufs - measured + 12.0)
-    y = y.astype(np.float32)
+    # The output overwrites the faded copy chunk by chunk: a chunk's limiter only reads input
+    # samples ahead of what has been written (the margin lies in the next, unwritten chunk).
+    y = x
+    pending = None
+    for start, piece in _limited_chunks(x, sample_rate, gain=10.0 ** (gain_db / 20.0), ceiling=ceiling):
+        if pending is not None:
+            y[pending[0]:pending[0] + len(pending[1])] = pending[1]
+        pending = (start, piece)
+    if pending is not None:
+        y[pending[0]:pending[0] + len(pending[1])] = pending[1]
     if np.ndim(audio) == 1:
         y = y[:, 0]
     report = {"loudness_lufs": loudness_lufs(y, sample_rate), "peak_dbfs": peak_level_dbfs(y)}
