@@ -61,6 +61,29 @@ def test_decode_thresholds_noisy_values():
     assert _notes(back) == _notes(sheet)
 
 
+def _one_bar_melody(pitches, onsets) -> np.ndarray:
+    """A 16-row roll whose melody sounds ``pitches`` (index per row) with onset flags at ``onsets``."""
+    roll = np.full((16, LAYOUT.channels), -1.0, np.float32)
+    for row, index in enumerate(pitches):
+        roll[row, LAYOUT.mel.start + index] = 1.0
+    roll[list(onsets), LAYOUT.mel_onset] = 1.0
+    return roll
+
+
+def test_brief_pitch_flicker_inside_a_held_note_is_not_a_new_note():
+    # one whole note with onset at 0; rows 6-7 flicker a step up without an onset flag
+    roll = _one_bar_melody([17] * 6 + [19] * 2 + [17] * 8, [0])
+    melody = PianoRoll().decode(roll, key="C", length_beats=4.0).melody
+    assert [(n.pitch, n.start, n.duration) for n in melody] == [(43 + 17, 0.0, 4.0)]
+
+
+def test_notes_start_on_onset_flags_and_on_lasting_pitch_changes():
+    # flagged repeat at row 4, then an unflagged change that lasts a beat on both sides
+    roll = _one_bar_melody([17] * 8 + [21] * 8, [0, 4])
+    melody = PianoRoll().decode(roll, key="C", length_beats=4.0).melody
+    assert [(n.pitch, n.start, n.duration) for n in melody] == [(60, 0.0, 1.0), (60, 1.0, 1.0), (64, 2.0, 2.0)]
+
+
 def test_grid_conversions():
     assert [bar_steps(m) for m in ("4/4", "3/4", "6/8", "2/4")] == [16, 12, 12, 8]
     assert beat_to_step(3.0, "3/4") == 16  # the second 3/4 bar starts at row 16

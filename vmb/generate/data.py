@@ -33,7 +33,7 @@ from vmb.generate.representation import (
     encode_compact, empty_compact,
 )
 from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
-from vmb.vocab import TEMPO_CLASSES, tempo_class_of
+from vmb.vocab import SCALES, TEMPO_CLASSES, tempo_class_of
 
 SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
@@ -216,27 +216,44 @@ def segment_attributes(seg: CompactRoll, *, mode: str, bpm: float, meter: str, r
                          role=role)
 
 
-def vary(seg: CompactRoll, rng: np.random.Generator) -> CompactRoll:
-    """A related but different version of a window (a broad reference that is not a copy):
-    the melody moved by a few semitones, a quarter of its notes re-pitched by 1-3 semitones,
-    and some notes merged into their predecessor (rhythm varied)."""
+def vary(seg: CompactRoll, rng: np.random.Generator, mode: str = "major") -> CompactRoll:
+    """A related but different version of a window (a broad reference that is not a copy).
+
+    The melody keeps its contour but not its notes: it moves by 1-3 steps along the ``mode``'s
+    scale (so interval sizes change, unlike a transposition), a fifth of the notes move one
+    more scale step, and the rhythm changes both ways: some notes merge into their
+    predecessor, some long ones split in two. The ControlFormer learns from such pairs to
+    follow a reference's shape while the notes, and the note density, come from elsewhere.
+    """
     out = seg.slice(0, len(seg))
     mel = out.mel.astype(int)
     on = out.mel_on.copy()
-    shift = int(rng.choice([-5, -4, -3, -2, 2, 3, 4, 5]))
+    scale = np.array(SCALES.get(mode, SCALES["major"]))
+
+    def step(index: int, steps: int) -> int:
+        """Melody index ``index`` moved by ``steps`` scale steps (off-scale notes snap first)."""
+        octave, pc = divmod(index + MELODY_LOW, 12)  # the roll is key-relative: tonic = pc 0
+        pos = 7 * octave + int(np.abs(scale - pc).argmin()) + steps
+        return int(12 * (pos // 7) + scale[pos % 7]) - MELODY_LOW
+
+    shift = int(rng.choice([-3, -2, -1, 1, 2, 3]))
+    merge, split = float(rng.uniform(0.0, 0.25)), float(rng.uniform(0.0, 0.6))
     starts = np.nonzero(on & (mel >= 0))[0]
     ends = list(starts[1:]) + [len(mel)]
     prev_pitch = None
     for a, b in zip(starts, ends):
         run = slice(a, b)
         sounding = mel[run] >= 0
-        pitch = mel[a] + shift
-        if rng.random() < 0.25:
-            pitch += int(rng.choice([-3, -2, -1, 1, 2, 3]))
-        if prev_pitch is not None and rng.random() < 0.15:  # merge into the previous note
+        pitch = step(mel[a], shift + (int(rng.choice([-1, 1])) if rng.random() < 0.2 else 0))
+        if prev_pitch is not None and rng.random() < merge:  # merge into the previous note
             pitch, on[a] = prev_pitch, False
         pitch = int(np.clip(pitch, 0, 47))
         mel[run] = np.where(sounding, pitch, -1)
+        length = int(sounding.sum())
+        if length >= 4 and rng.random() < split:  # split: the second half a scale step away
+            half = a + length // 2
+            mel[half:a + length] = int(np.clip(step(pitch, int(rng.choice([-1, 1]))), 0, 47))
+            on[half] = True
         prev_pitch = pitch
     out.mel, out.mel_on = mel.astype(np.int8), on
     return out
@@ -279,7 +296,7 @@ class Batch:
 # Share of broad references that are a varied version of the target window itself (the rest
 # are other phrases of the same tune): teaches the ControlFormer to follow contour and rhythm
 # without teaching it to copy notes.
-VARIED_SELF = 0.2
+VARIED_SELF = 0.5
 
 
 class TrainingSet:
@@ -320,7 +337,7 @@ class TrainingSet:
         same = [b for b in starts if tune.roles[b] == tune.roles[first]]
         broad = None
         if self.augment and rng.random() < VARIED_SELF:
-            broad = densify(vary(window(tune, first, f), rng))
+            broad = densify(vary(window(tune, first, f), rng, tune.mode))
         elif starts:
             b = int(rng.choice(same if same and rng.random() < 0.7 else starts))
             broad = densify(window(tune, b, f))
