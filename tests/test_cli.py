@@ -164,8 +164,3 @@ def test_loop_is_seamless_and_exact(tmp_path, capsys):
     window = int(0.1 * sr)
     rms_end, rms_start = (float(np.sqrt(np.mean(x**2))) for x in (audio[-window:], audio[:window]))
     assert 0.5 < rms_end / rms_start < 2.0  # no fade-out or fade-in at the seam
-
-
-def test_loop_with_video_is_refused(tmp_path, capsys):
-    code, _, err = run(["generate", "--video", str(tmp_path / "v.mp4"), "--loop", "-o", str(tmp_path / "o.mp4")], capsys)
-    assert code == 1 and "--loop" in err

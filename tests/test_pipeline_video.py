@@ -37,6 +37,24 @@ def test_video_to_scored_mp4(tmp_path, capsys):
     assert out.with_suffix(".timing.png").exists()
 
 
+def test_video_loop_ends_on_a_bar_line_and_wraps_seamlessly(tmp_path, capsys):
+    clip = tmp_path / "clip.mp4"
+    make_video(clip, duration_s=7.0, cuts_s=(2.2, 4.9))
+    out = tmp_path / "loop.mp4"
+    assert main(["generate", "--video", str(clip), "--loop", "--json", "-o", str(out)]) == 0
+    capsys.readouterr()
+    cues = json.loads(out.with_suffix(".cues.json").read_text())
+    audio, sr = sf.read(out.with_suffix(".wav"))
+    assert abs(len(audio) / sr - 7.0) <= 1 / 25
+    # the video's end is a downbeat: the next bar (bar 1 of the repeat) starts where the clip restarts
+    assert cues["sync"]["end_on_downbeat"]
+    steps = np.abs(np.diff(audio, axis=0)).max(axis=1)
+    assert np.abs(audio[0] - audio[-1]).max() <= np.percentile(steps, 99)  # no click at the wrap
+    window = int(0.1 * sr)
+    rms_end, rms_start = (float(np.sqrt(np.mean(x**2))) for x in (audio[-window:], audio[:window]))
+    assert 0.4 < rms_end / rms_start < 2.5  # no fade at either side of the seam
+
+
 def test_video_output_cannot_overwrite_input(tmp_path, capsys):
     clip = tmp_path / "clip.mp4"
     make_video(clip, duration_s=3.0, cuts_s=(1.5,))

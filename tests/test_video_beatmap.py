@@ -132,3 +132,19 @@ def test_deterministic_and_json_round_trip():
     again = BeatPlan.from_json(a.to_json())
     assert again == a and again.beat_to_seconds(8.0) == pytest.approx(a.beats_s[8])
     assert all(math.isfinite(c.bpm) for c in again.tempo_map)
+
+
+@pytest.mark.parametrize("duration,cuts,bpb", [(7.0, (2.2, 4.9), 4), (23.7, (3.1, 8.8, 12.05, 19.4), 4), (11.3, (5.0,), 3)])
+def test_loop_plan_ends_exactly_on_a_bar_line(duration, cuts, bpb):
+    timing = _timing(cuts, duration)
+    plan = plan_tempo_map(timing, bpm_range=(90, 130), beats_per_bar=bpb, max_deviation=0.1, max_step=0.1,
+                          end_on_bar=True)
+    _check_plan(plan, timing, (90, 130), max_dev=0.1, max_step=0.1)
+    assert plan.length_beats == round(plan.length_beats) and round(plan.length_beats) % bpb == 0
+    assert plan.sync.end_on_downbeat
+
+
+def test_loop_plan_refuses_a_video_too_short_for_whole_bars():
+    with pytest.raises(ValueError, match="whole bars"):
+        plan_tempo_map(_timing((), 1.3), bpm_range=(90, 100), beats_per_bar=4, max_deviation=0.02, max_step=0.02,
+                       end_on_bar=True)

@@ -151,8 +151,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
         if duration is not None:
             pipeline.check_duration(duration)
     else:
-        if args.loop:
-            raise VmbError("--loop is not available with --video yet (the loop would lose the cut sync)")
         out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
         if Path(args.video).exists() and out.resolve() == Path(args.video).resolve():
             raise VmbError(f"output {args.output!r} is the input video; vmb never overwrites its input")
@@ -194,6 +192,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 checkpoint=args.checkpoint,
                 progress=progress,
                 describer=describer,
+                loop=args.loop,
             )
         progress("write")
         if args.video is None:
@@ -368,7 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     lib.add_argument("--no-broad", action="store_true", help="switch off the broad (similarity) track")
     lib.add_argument("--no-targeted", action="store_true", help="switch off the targeted (partition) track")
     p.add_argument("--loop", action="store_true",
-                   help="a seamless loop (whole bars, no ending; the tempo is nudged to fit the length)")
+                   help="a seamless loop (whole bars, no ending; the tempo is nudged to fit the length; "
+                        "with --video the video's end falls on a bar line)")
     vid = p.add_argument_group("video options")
     vid.add_argument("--marker", type=float, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
     vid.add_argument("--keep-audio", action="store_true", help="keep the video's own sound and duck the music under it")

@@ -17,6 +17,7 @@ from vmb.pipeline.core import (
     Progress,
     RetrievalOptions,
     _cut_for_loop,
+    _loop_from_plan,
     _loop_plan,
     _wrap_tail,
     check_duration,
@@ -90,14 +91,15 @@ def compose_and_render(
         meter = attrs.meter or lead_ref.meter
 
     with timer.stage("compose"):
+        planned = tempo_map is not None  # a video's beat map: keep its tempo bends
         if tempo_map is None:
             quarter_bpm = float(attrs.tempo_bpm) * quarter_notes_per_pulse(meter)
             tempo_map = [TempoChange(0.0, quarter_bpm)]
             length_beats = duration_s * quarter_bpm / 60.0
         loop_beats = None
-        if loop:
-            if len(tempo_map) > 1:
-                raise VmbError("--loop needs one steady tempo; it cannot follow a video's tempo map yet")
+        if loop and planned:
+            loop_beats, length_beats, sections = _loop_from_plan(length_beats, sections, meter)
+        elif loop:
             loop_beats, tempo_map, length_beats, sections = _loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
             attrs.tempo_bpm = round(tempo_map[0].bpm / quarter_notes_per_pulse(meter), 2)  # as nudged
         if generator == "ecmg":

@@ -250,6 +250,25 @@ def _loop_plan(duration_s: float, quarter_bpm: float, meter: str, attrs: Attribu
     return loop_beats, [TempoChange(0.0, bpm)], loop_beats + bar, sections
 
 
+def _loop_from_plan(length_beats: float, sections: list[Section] | None, meter: str):
+    """A loop over a planned tempo map (a video's) that already ends on a bar line.
+
+    As in :func:`_loop_plan`, one bar more is composed and cut away; a loop has no intro or
+    outro, so those sections play as plain phrases. Returns (loop_beats, length_beats, sections).
+    """
+    bar = Score(tracks=[], meter=meter).beats_per_bar
+    loop_beats = float(round(length_beats))
+    if abs(loop_beats - length_beats) > 1e-6 or round(loop_beats) % round(bar) or loop_beats < 2 * bar:
+        raise VmbError(f"a loop needs whole bars; the planned music is {length_beats:g} beats in {meter}")
+    plain = {"intro": "A", "outro": "A"}
+    sections = [Section(plain.get(s.name, s.name), s.start, s.end, s.energy) for s in (sections or [])]
+    energy = sections[-1].energy if sections else 0.6
+    if not sections:
+        sections = [Section("A", 0.0, loop_beats, energy)]
+    sections.append(Section("ending", loop_beats, loop_beats + bar, energy))
+    return loop_beats, loop_beats + bar, sections
+
+
 def _cut_for_loop(score: Score, loop_beats: float) -> Score:
     """Drop what starts at or after the loop point; notes still sounding there are cut to it."""
     for track in score.tracks:

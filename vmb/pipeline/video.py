@@ -73,8 +73,13 @@ def generate_from_video(
     checkpoint: str | None = None,
     progress: Progress | None = None,
     describer=None,
+    loop: bool = False,
 ) -> GenerationResult:
-    """A video -> music of its exact length whose beats land on its cuts. Nothing is written."""
+    """A video -> music of its exact length whose beats land on its cuts. Nothing is written.
+
+    ``loop``: the video's end falls on a bar line and the music leads back into its start, so
+    a video played on repeat (a banner, a game menu, a social loop) has seamless music.
+    """
     from vmb.describe import apply_user_attributes
     from vmb.video import plan_tempo_map
 
@@ -98,10 +103,13 @@ def generate_from_video(
         bpm_range = (low, high)
     with timer.stage("beat map"):
         bend = VIDEO_TEMPO_TOLERANCE if user.tempo_bpm is not None else VIDEO_FREE_TEMPO_BEND
-        plan = plan_tempo_map(
-            timing, bpm_range=bpm_range, preferred_bpm=attrs.tempo_bpm, beats_per_bar=beats_per_bar,
-            max_deviation=bend, max_step=bend,
-        )
+        try:
+            plan = plan_tempo_map(
+                timing, bpm_range=bpm_range, preferred_bpm=attrs.tempo_bpm, beats_per_bar=beats_per_bar,
+                max_deviation=bend, max_step=bend, end_on_bar=loop,
+            )
+        except ValueError as exc:
+            raise VmbError(f"--loop: {exc}; the video is too short for a loop of whole bars") from None
     description = dataclasses.replace(description, attributes=attrs)
     result = compose_and_render(
         description,
@@ -115,10 +123,11 @@ def generate_from_video(
         options=options,
         generator=generator,
         checkpoint=checkpoint,
+        loop=loop,
         progress=progress,
         timer=timer,
     )
-    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": keep_audio}
+    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": keep_audio, "loop": loop}
     return result
 
 
@@ -155,6 +164,8 @@ def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool 
             "beats_s": [round(b, 4) for b in plan.beats_s],
             "downbeats_s": [round(b, 4) for b in plan.downbeats_s],
             "cuts_s": info["timing"].cuts_s,
+            "sync": plan.sync.to_dict(),  # how the beats meet the cuts; end_on_downbeat for loops
+            "loop": info.get("loop", False),
         }
         write_json(cue_path, cues)
     except BaseException:

@@ -156,7 +156,9 @@ class _Planner:
     (anchor, beat) only the best ``_BEAM`` states are kept.
     """
 
-    def __init__(self, anchors: _Anchors, duration_s: float, base: float, bpb: int, max_dev: float, max_step: float):
+    def __init__(self, anchors: _Anchors, duration_s: float, base: float, bpb: int, max_dev: float, max_step: float,
+                 end_on_bar: bool = False):
+        self.end_on_bar = end_on_bar  # a loop: the end must be a bar line (no free tail)
         self.a, self.duration, self.base, self.bpb = anchors, duration_s, base, bpb
         self.dev, self.max_step = max_dev, max_step
         self.bonus = np.where(anchors.important, _DOWNBEAT_BONUS, 0.0)
@@ -238,8 +240,10 @@ class _Planner:
         for i in last:
             ti = node_t[i]
             for b0, states in best[i].items():
-                tails = [(self.base, b0 + (self.duration - ti) * self.base / 60.0, 0.0)]
+                tails = [] if self.end_on_bar else [(self.base, b0 + (self.duration - ti) * self.base / 60.0, 0.0)]
                 for b in self._beats_for(self.duration, ti, b0):
+                    if self.end_on_bar and b % self.bpb:
+                        continue
                     tails.append((60.0 * (b - b0) / (self.duration - ti), float(b), _END_WEIGHT * (1.0 if b % self.bpb == 0 else 0.2)))
                 for bpm, length, gain in tails:
                     skip = self._skip_gain(i, n, ti, b0, bpm)
@@ -324,8 +328,12 @@ def plan_tempo_map(
     beats_per_bar: int = 4,
     max_deviation: float = 0.06,
     max_step: float = 0.06,
+    end_on_bar: bool = False,
 ) -> BeatPlan:
     """Plan the tempo map, beats and sections for ``timing`` (see the module docstring).
+
+    ``end_on_bar`` (for loops): the video's end must fall exactly on a bar line; raises
+    ValueError when no tempo within the limits can do that (a video shorter than ~2 bars).
 
     ``bpm_range`` bounds the base tempo (quarter notes per minute); segments may bend up to
     ``max_deviation`` (relative) around it, and consecutive segments may differ by at most
@@ -339,11 +347,16 @@ def plan_tempo_map(
     best = None
     n_candidates = 12 if len(anchors.t) <= 150 else 5  # keep long videos under a second
     for base in _candidate_tempos(anchors, low, high, preferred_bpm, n_candidates):
-        objective, pins, length = _Planner(anchors, duration, base, beats_per_bar, max_deviation, max_step).solve()
+        objective, pins, length = _Planner(anchors, duration, base, beats_per_bar, max_deviation, max_step,
+                                           end_on_bar).solve()
+        if not pins:  # no path could close (only possible with end_on_bar)
+            continue
         if preferred_bpm:
             objective -= 2.0 * abs(math.log(base / preferred_bpm)) / math.log(1.1)
         if best is None or objective > best[0] + 1e-9:
             best = (objective, base, pins, length)
+    if best is None:
+        raise ValueError(f"no tempo in {low:g}-{high:g} BPM fits whole bars into {duration:.2f} s")
     _objective, base, pins, length_beats = best
     tempo_map = _tempo_map(pins, length_beats, duration, base)
     clock = Score(tracks=[], tempo_map=tempo_map)
