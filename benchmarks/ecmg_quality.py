@@ -96,6 +96,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=16)
     ap.add_argument("--guidance", type=float, default=2.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--reference-strength", type=float, default=None,
+                    help="SDEdit start from the broad reference (default: the pipeline's REFERENCE_STRENGTH)")
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -127,7 +129,8 @@ def main() -> None:
         row = {"trial": trial, "mode": mode, "density": dens}
         for name, (use_b, use_t) in variants.items():
             out = pipe(attributes=attrs, broad=broad if use_b else None, targeted=targeted if use_t else None,
-                       text_embedding=None, length_beats=8 * per, density=dens, seed=trial, guidance=args.guidance)
+                       text_embedding=None, length_beats=8 * per, density=dens, seed=trial, guidance=args.guidance,
+                       **({} if args.reference_strength is None else {"reference_strength": args.reference_strength}))
             sheet = out.lead_sheet
             gen4 = excerpt(sheet, 0, 4)
             sim = compare_melodies(gen4, ref4, length_beats=4 * per, beats_per_bar=per)

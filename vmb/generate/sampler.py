@@ -64,15 +64,28 @@ class FlowSampler:
         control_scale: float = 1.0,
         callback: StepCallback | None = None,
         noise: torch.Tensor | None = None,
+        start: torch.Tensor | None = None,
+        start_t: float | torch.Tensor = 1.0,
     ) -> torch.Tensor:
         """Denoise a batch: returns clean rolls (B, S, C).
 
         ``guidance`` w != 1 needs ``uncond`` (the same batch with conditions dropped).
         ``noise`` (B, S, C) fixes the starting point; otherwise it is drawn from ``generator``.
+        ``start`` (B, S, C) with ``start_t`` < 1 (a float or one per sample): begin from these
+        rolls noised to flow time ``start_t`` (SDEdit); a sample starts moving at the last step
+        at or above its time. The result keeps the start's coarse shape (contour, phrasing) while
+        the model rewrites the notes.
         """
         b = len(cond)
         cfg = model.config
         x = noise if noise is not None else torch.randn(b, cfg.steps, cfg.channels, generator=generator)
+        begin = None  # per-sample start times (B,) when starting from rolls
+        if start is not None:
+            begin = torch.as_tensor(start_t, dtype=x.dtype).expand(b).clone()
+            if bool((begin >= 1.0).all()):
+                begin = None
+            else:
+                start, noise0 = start.to(x.dtype), x.clone()
         use_cfg = guidance != 1.0
         if use_cfg and uncond is None:
             raise ValueError("guidance != 1 needs the unconditional batch `uncond`")
@@ -87,7 +100,14 @@ class FlowSampler:
             return v_uncond + guidance * (v_cond - v_uncond)
 
         ts = self.times()
-        for t, t_next in zip(ts[:-1], ts[1:]):
+        if begin is not None:
+            first = float(begin.max())
+            ts = [first] + [t for t in ts if t < first - 1e-9]
+        for i, (t, t_next) in enumerate(zip(ts[:-1], ts[1:])):
+            if begin is not None:  # samples at or before their start time sit on their noised start
+                waiting = begin < t - 1e-9 if i else torch.ones_like(begin, dtype=torch.bool)
+                if bool(waiting.any()):
+                    x = torch.where(waiting[:, None, None], renoise(start, t, noise0), x)
             v = velocity(x, t)
             if self.method == "heun" and t_next > 0:
                 x_euler = x + (t_next - t) * v
