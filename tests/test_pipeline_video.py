@@ -55,6 +55,33 @@ def test_video_loop_ends_on_a_bar_line_and_wraps_seamlessly(tmp_path, capsys):
     assert 0.4 < rms_end / rms_start < 2.5  # no fade at either side of the seam
 
 
+def test_three_hour_video_is_refused_from_its_header_at_once(tmp_path, capsys):
+    """A real 3-hour H.264 file (one tiny frame every 10 s): refused before any analysis, with
+    the limit and the way to lift it; --allow-long lifts it to an hour, not beyond."""
+    import fractions
+    import time
+
+    clip, out = tmp_path / "three_hours.mp4", tmp_path / "scored.mp4"
+    with av.open(str(clip), "w") as container:
+        stream = container.add_stream("libx264", rate=fractions.Fraction(1, 10))
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for i in range(1081):
+            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), i % 255, np.uint8), format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    t0 = time.perf_counter()
+    assert main(["generate", "--video", str(clip), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "180.2 min" in err and "20 min" in err and "--allow-long" in err and len(err.strip().splitlines()) == 1
+    assert time.perf_counter() - t0 < 5  # the header decides: no decoding pass
+    assert main(["generate", "--video", str(clip), "--allow-long", "-o", str(out)]) == 1
+    assert "60 min" in capsys.readouterr().err
+    assert not out.exists() and not list(tmp_path.glob("scored*"))
+
+
 def test_video_output_cannot_overwrite_input(tmp_path, capsys):
     clip = tmp_path / "clip.mp4"
     make_video(clip, duration_s=3.0, cuts_s=(1.5,))

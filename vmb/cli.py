@@ -149,7 +149,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.video is None:
         out = pipeline.check_output_path(args.output)
         if duration is not None:
-            pipeline.check_duration(duration)
+            pipeline.check_duration(duration, allow_long=args.allow_long)
     else:
         out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
         if Path(args.video).exists() and out.resolve() == Path(args.video).resolve():
@@ -171,13 +171,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
             result = pipeline.generate_from_text(
                 args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
                 options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
-                loop=args.loop,
+                loop=args.loop, allow_long=args.allow_long,
             )
         elif args.image is not None:
             result = pipeline.generate_from_image(
                 args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
                 options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
-                describer=describer, loop=args.loop,
+                describer=describer, loop=args.loop, allow_long=args.allow_long,
             )
         else:
             result = pipeline.generate_from_video(
@@ -193,6 +193,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 progress=progress,
                 describer=describer,
                 loop=args.loop,
+                allow_long=args.allow_long,
             )
         progress("write")
         if args.video is None:
@@ -366,6 +367,8 @@ def build_parser() -> argparse.ArgumentParser:
     lib.add_argument("--exclude", action="append", metavar="ID", help="a library entry never to use (repeatable)")
     lib.add_argument("--no-broad", action="store_true", help="switch off the broad (similarity) track")
     lib.add_argument("--no-targeted", action="store_true", help="switch off the targeted (partition) track")
+    p.add_argument("--allow-long", action="store_true",
+                   help="allow music and videos up to 60 min (default limit 20 min; ~1.4 GB of memory per 10 min)")
     p.add_argument("--loop", action="store_true",
                    help="a seamless loop (whole bars, no ending; the tempo is nudged to fit the length; "
                         "with --video the video's end falls on a bar line)")

@@ -20,7 +20,9 @@ from vmb.pipeline.chain import (
 from vmb.pipeline.core import (
     AUDIO_SUFFIXES,
     DEFAULT_DURATION_S,
+    DEFAULT_GENERATOR,
     GENERATORS,
+    LONG_MAX_DURATION_S,
     MAX_DURATION_S,
     MIN_DURATION_S,
     GenerationResult,
@@ -35,7 +37,7 @@ from vmb.pipeline.core import (
 from vmb.pipeline.video import describe_video_file, generate_from_video, write_video_outputs
 
 __all__ = [
-    "AUDIO_SUFFIXES", "DEFAULT_DURATION_S", "DESCRIBERS", "GENERATORS", "MAX_DURATION_S", "MIN_DURATION_S",
+    "AUDIO_SUFFIXES", "DEFAULT_DURATION_S", "DEFAULT_GENERATOR", "DESCRIBERS", "GENERATORS", "LONG_MAX_DURATION_S", "MAX_DURATION_S", "MIN_DURATION_S",
     "GenerationResult", "RetrievalOptions", "check_duration", "check_output_path", "compose_and_render",
     "describe_video_file", "generate_from_image", "generate_from_text", "generate_from_video",
     "load_describer", "pick_reference", "quarter_notes_per_pulse", "resolve_attributes",

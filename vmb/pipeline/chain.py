@@ -11,6 +11,7 @@ from typing import Callable
 from vmb import VmbError
 from vmb.pipeline.core import (
     DEFAULT_DURATION_S,
+    DEFAULT_GENERATOR,
     GENERATORS,
     LOOP_TAIL_S,
     GenerationResult,
@@ -59,7 +60,7 @@ def compose_and_render(
     length_beats: float | None = None,
     soundfont: str | None = None,
     options: RetrievalOptions | None = None,
-    generator: str = "baseline",
+    generator: str = DEFAULT_GENERATOR,
     checkpoint: str | None = None,
     loop: bool = False,
     progress: Progress | None = None,
@@ -197,21 +198,24 @@ def _generate_described(
     duration_s: float | None,
     seed: int,
     progress: Progress | None,
+    allow_long: bool = False,
     **compose_options,
 ) -> GenerationResult:
-    """Describe (timed), then compose and render for a request of ``duration_s`` seconds."""
+    """Describe (timed), then compose and render for a request of ``duration_s`` seconds.
+
+    ``allow_long`` lifts the 20-minute limit to an hour."""
     user = user or Attributes()
     if duration_s is None:
         duration_s = user.duration_s
     if duration_s is not None:
-        check_duration(duration_s)  # before any work
+        check_duration(duration_s, allow_long=allow_long)  # before any work
     timer = _Timer(progress)
     with timer.stage("describe"):
         description = describe(seed)
     # Precedence: the explicit length, then one the description read ("a 2 minute intro"), then 30 s.
     if duration_s is None:
         duration_s = description.attributes.duration_s or DEFAULT_DURATION_S
-    duration_s = check_duration(duration_s)
+    duration_s = check_duration(duration_s, allow_long=allow_long)
     return compose_and_render(
         description, user, duration_s=duration_s, seed=seed, progress=progress, timer=timer, **compose_options
     )

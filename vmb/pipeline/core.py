@@ -27,11 +27,13 @@ from vmb.types import (
 from vmb.vocab import GENRES, MAX_BPM, METERS, MIN_BPM, TEMPO_CLASSES, tempo_class_of
 
 MIN_DURATION_S = 3.0
-MAX_DURATION_S = 20 * 60.0
+MAX_DURATION_S = 20 * 60.0  # the default limit for music and videos
+LONG_MAX_DURATION_S = 60 * 60.0  # with --allow-long (about 1.4 GB of memory per 10 minutes)
 DEFAULT_DURATION_S = 30.0
 # "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
 # with its ControlFormer (needs a trained checkpoint; the default one is not shipped yet).
 GENERATORS = ("baseline", "ecmg")
+DEFAULT_GENERATOR = "baseline"
 AUDIO_SUFFIXES = (".wav", ".flac")
 
 Progress = Callable[[str], None]
@@ -111,16 +113,14 @@ def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO
     return out
 
 
-def check_duration(duration_s: float) -> float:
-    if not np.isfinite(duration_s) or not (MIN_DURATION_S <= duration_s <= MAX_DURATION_S):
+def check_duration(duration_s: float, *, allow_long: bool = False) -> float:
+    limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
+    if not np.isfinite(duration_s) or not (MIN_DURATION_S <= duration_s <= limit):
+        hint = "" if allow_long or duration_s < MIN_DURATION_S else f" (--allow-long: up to {LONG_MAX_DURATION_S / 60:g} min)"
         raise VmbError(
-            f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to "
-            f"{MAX_DURATION_S / 60:g} min"
+            f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to {limit / 60:g} min{hint}"
         )
     return float(duration_s)
-
-
-# --------------------------------------------------------------------------- resolving attributes
 
 
 def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:

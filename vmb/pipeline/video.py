@@ -11,6 +11,8 @@ import numpy as np
 from vmb import VmbError
 from vmb.pipeline.chain import _Timer, compose_and_render, write_outputs
 from vmb.pipeline.core import (
+    DEFAULT_GENERATOR,
+    LONG_MAX_DURATION_S,
     MAX_DURATION_S,
     TEMPO_CLASSES,
     GenerationResult,
@@ -31,7 +33,7 @@ VIDEO_FREE_TEMPO_BEND = 0.10
 
 
 def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(), progress: Progress | None = None,
-                        describer=None):
+                        describer=None, max_duration_s: float = LONG_MAX_DURATION_S):
     """One low-resolution decoding pass -> (MusicDescription, VideoFeatures, VideoTiming).
 
     The timing analysis hands every sampled frame to ``on_frame``; every
@@ -49,7 +51,7 @@ def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(),
             times.append(t)
             frames.append(frame)
 
-    timing = analyze_timing(path, markers_s=list(markers_s), on_frame=keep)
+    timing = analyze_timing(path, markers_s=list(markers_s), on_frame=keep, max_duration_s=max_duration_s)
     if not frames:
         raise VmbError(f"video {str(path)!r}: no frames could be decoded")
     features = analyze_video(frames, times, timing, seed=seed)
@@ -69,29 +71,39 @@ def generate_from_video(
     markers_s: list[float] | tuple[float, ...] = (),
     keep_audio: bool = False,
     options: RetrievalOptions | None = None,
-    generator: str = "baseline",
+    generator: str = DEFAULT_GENERATOR,
     checkpoint: str | None = None,
     progress: Progress | None = None,
     describer=None,
     loop: bool = False,
+    allow_long: bool = False,
 ) -> GenerationResult:
     """A video -> music of its exact length whose beats land on its cuts. Nothing is written.
 
     ``loop``: the video's end falls on a bar line and the music leads back into its start, so
     a video played on repeat (a banner, a game menu, a social loop) has seamless music.
+    ``allow_long``: videos up to an hour instead of 20 minutes.
     """
     from vmb.describe import apply_user_attributes
-    from vmb.video import plan_tempo_map
+    from vmb.video import plan_tempo_map, probe_video
 
     user = user or Attributes()
     timer = _Timer(progress)
+    limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
+    # Refuse an over-long video from its header, before minutes of analysis.
+    length = probe_video(video, max_duration_s=float("inf")).duration_s
+    if length > limit:
+        hint = "" if allow_long else f"; --allow-long lifts the limit to {LONG_MAX_DURATION_S / 60:g} min"
+        raise VmbError(f"video {str(video)!r} is {length / 60:.1f} min long; vmb scores videos up to "
+                       f"{limit / 60:g} min{hint}")
     with timer.stage("analyse + describe video"):
-        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s, describer=describer)
+        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s, describer=describer,
+                                                             max_duration_s=limit)
         if user.set_fields():
             description = apply_user_attributes(description, user, seed=seed)
     duration_s = timing.duration_s
-    if not (1.0 <= duration_s <= MAX_DURATION_S):
-        raise VmbError(f"video {str(video)!r} is {duration_s:.2f} s long; vmb scores 1 s to {MAX_DURATION_S / 60:g} min")
+    if not (1.0 <= duration_s <= limit):
+        raise VmbError(f"video {str(video)!r} is {duration_s:.2f} s long; vmb scores 1 s to {limit / 60:g} min")
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
     meter = attrs.meter or "4/4"
     attrs.meter = meter
