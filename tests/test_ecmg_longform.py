@@ -80,7 +80,35 @@ def test_windows_join_continuously(pipe):
     assert windows.shape[0] == len(out.windows) > 1
     for k in range(1, windows.shape[0]):
         assert torch.equal(windows[k - 1, 48:], windows[k, :16])
-    assert np.array_equal(out.roll[48:64], windows[1, :16].numpy())
+    from vmb.generate.longform import stitch
+
+    pieces = stitch(windows.numpy(), out.roll.shape[0] // 16)
+    assert np.array_equal(pieces[48:64], windows[1, :16].numpy())
+    if out.density_fixed_windows == 0:  # density projection is the only later change
+        assert np.array_equal(out.roll, pieces)
+
+
+def test_density_projection_brings_every_window_into_its_bin():
+    from vmb.generate.conditioning import density_range
+    from vmb.generate.ecmg import project_density
+    from vmb.generate.fake import fake_lead_sheet
+    from vmb.generate.longform import plan_windows
+    from vmb.generate.representation import PianoRoll, melody_runs, step_mask
+
+    sheet = fake_lead_sheet(2, n_bars=16)
+    roll = PianoRoll().encode(sheet, n_bars=16)
+    windows = plan_windows(16, [Section("A", 0, 64, 0.5)], 4)
+    for target in range(4):
+        fixed, n = project_density(roll.copy(), windows, [target] * len(windows), "4/4", 16)
+        mask = step_mask("4/4", 16)
+        mask[15 * 16:] = False
+        low, high = density_range(target)
+        for k, w in enumerate(windows):
+            a = w.first_bar * 16
+            b = windows[k + 1].first_bar * 16 if k + 1 < len(windows) else 16 * 16
+            beats = mask[a:b].sum() / 4
+            assert low <= len(melody_runs(fixed[a:b], mask[a:b])) / beats < high
+        assert np.array_equal(fixed[15 * 16:], roll[15 * 16:])  # the cadence bar is untouched
 
 
 def test_sections_follow_the_request_and_seeds_are_deterministic(pipe):
@@ -102,3 +130,16 @@ def test_bad_requests(pipe, tmp_path):
         pipe(attributes=Attributes(meter="7/8"))
     with pytest.raises(VmbError, match=str(tmp_path / "none.pt")):
         EcmgPipeline.from_pretrained(tmp_path / "none.pt")
+
+
+def test_a_take_too_close_to_the_broad_reference_is_redone_more_loosely(pipe, monkeypatch):
+    import vmb.generate.ecmg as ecmg
+    from vmb.generate.fake import fake_lead_sheet
+
+    broad = fake_lead_sheet(5, n_bars=8)
+    attrs = Attributes(mode="major", meter="4/4", tempo_bpm=100)
+    relaxed = pipe(attributes=attrs, broad=broad, length_beats=32.0, seed=2)
+    assert relaxed.reference_strength == ecmg.REFERENCE_STRENGTH and relaxed.copied_bars <= ecmg.MAX_COPIED_BARS
+    monkeypatch.setattr(ecmg, "MAX_COPIED_BARS", -1.0)  # every take "copies": strength halves down to 0
+    strict = pipe(attributes=attrs, broad=broad, length_beats=32.0, seed=2)
+    assert strict.reference_strength == 0.0
