@@ -89,3 +89,19 @@ def test_ecmg_without_checkpoint_is_one_line_error(tmp_path, capsys, monkeypatch
     assert main(["generate", "--text", "x", "--generator", "ecmg", "--duration", "5", "-o", str(out)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "checkpoint" in err[0] and not out.exists()
+
+
+def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys):
+    from vmb.generate.ecmg import default_checkpoint_path
+    from vmb.generate.checkpoint import read_checkpoint
+
+    shipped = default_checkpoint_path()
+    assert shipped.stat().st_size <= 30 * 2**20  # the package budget
+    assert read_checkpoint(shipped)["step"] >= 10000  # a trained model, not a random one
+    out = tmp_path / "song.wav"
+    assert main(["generate", "--text", "a calm morning by the sea", "--duration", "6", "--json", "-o", str(out)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["generator"] == "ecmg" and data["checkpoint"].endswith("ecmg_default.pt")
+    assert main(["generate", "--text", "a calm morning", "--generator", "baseline", "--duration", "6", "--json",
+                 "-o", str(tmp_path / "b.wav")]) == 0
+    assert json.loads(capsys.readouterr().out)["generator"] == "baseline"

@@ -353,9 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=float, metavar="SECONDS", help="length (default 30 s; a video's own length)")
     p.add_argument("--seed", type=int, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .wav or .flac (.mp4 for --video)")
-    p.add_argument("--generator", choices=["baseline", "ecmg"], default="baseline",
-                   help="baseline: re-compose the retrieved tune (default); ecmg: the diffusion transformer "
-                   "(needs a trained checkpoint, see `vmb train ecmg`)")
+    p.add_argument("--generator", choices=["ecmg", "baseline"], default="ecmg",
+                   help="ecmg: the diffusion transformer with its ControlFormer (default; the shipped checkpoint "
+                   "or --checkpoint); baseline: re-compose the retrieved tune")
     p.add_argument("--checkpoint", metavar="PT", help="ECMG checkpoint file (default: the installed one)")
     p.add_argument("--soundfont", metavar="SF2", help="General MIDI SoundFont (default: $VMB_SOUNDFONT or the system one)")
     p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")

@@ -33,7 +33,7 @@ DEFAULT_DURATION_S = 30.0
 # "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
 # with its ControlFormer (needs a trained checkpoint; the default one is not shipped yet).
 GENERATORS = ("baseline", "ecmg")
-DEFAULT_GENERATOR = "baseline"
+DEFAULT_GENERATOR = "ecmg"  # the diffusion transformer with the shipped checkpoint
 AUDIO_SUFFIXES = (".wav", ".flac")
 
 Progress = Callable[[str], None]
