@@ -160,3 +160,23 @@ def test_folder_of_midi_files_becomes_lead_sheets(tmp_path):
     assert sheet.meter == "4/4" and sheet.key == "C" and sheet.mode == "major"
     assert sheet.chords and sheet.chords[0].root == 0
     assert len(build_tunes([entry])) == 1
+
+
+def test_melody_weight_scales_the_melody_channels_of_the_loss():
+    import torch
+
+    from vmb.generate.representation import LAYOUT
+    from vmb.generate.train import flow_loss
+
+    class Zero:  # predicts zero velocity: the error is the target itself
+        def __call__(self, x, t, cond):
+            return torch.zeros_like(x)
+
+    x0 = torch.zeros(1, 4, LAYOUT.channels)
+    noise = torch.zeros_like(x0)
+    noise[..., LAYOUT.mel] = 1.0  # error only in the melody channels
+    t = torch.tensor([0.5])
+    plain = flow_loss(Zero(), x0, None, t, noise)
+    heavy = flow_loss(Zero(), x0, None, t, noise, melody_weight=4.0)
+    share = 48 / LAYOUT.channels
+    assert float(heavy / plain) == pytest.approx(4.0 / (4.0 * share + (1 - share)), rel=1e-5)

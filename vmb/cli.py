@@ -262,7 +262,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         data=args.data, out_dir=args.out or "runs/ecmg", model=args.model, steps=10000 if args.steps is None else args.steps,
         batch_size=args.batch_size,
         threads=args.threads, max_tunes=args.max_tunes, time_limit_s=args.time_limit, seed=args.seed,
-        resume=not args.fresh,
+        resume=not args.fresh, melody_weight=args.melody_weight,
     )
     if cfg.steps <= 0 or cfg.batch_size <= 0:
         raise VmbError("--steps and --batch-size must be positive")
@@ -418,6 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core machine)")
     p.add_argument("--max-tunes", type=int, help="use only the first N tunes (quick runs)")
     p.add_argument("--time-limit", type=float, metavar="SECONDS", help="save and stop after this much time")
+    p.add_argument("--melody-weight", type=float, default=1.0, metavar="W",
+                   help="ecmg: loss weight of the melody pitch channels (default 1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming the run folder")
     p.add_argument("--quiet", action="store_true")

@@ -30,6 +30,7 @@ from vmb.generate.checkpoint import atomic_torch_save, save_pretrained
 from vmb.generate.conditioning import Conditions
 from vmb.generate.data import Batch, DropRates, TrainingSet, build_tunes, load_entries, text_embeddings
 from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.generate.representation import LAYOUT
 from vmb.generate.sampler import FlowSampler, noisy, sample_times
 
 
@@ -56,6 +57,10 @@ class TrainConfig:
     seed: int = 0
     resume: bool = True
     time_limit_s: float | None = None  # stop (after saving) when this much wall time has passed
+    # Loss weight of the 48 melody-pitch channels: each step has one positive among 48, so
+    # under a plain mean the melody's pitches are a small share of the loss next to onsets
+    # and harmony, and the ControlFormer learned to pass on rhythm and harmony first.
+    melody_weight: float = 1.0
 
 
 def to_torch(b: Batch) -> tuple[torch.Tensor, Conditions]:
@@ -69,10 +74,16 @@ def to_torch(b: Batch) -> tuple[torch.Tensor, Conditions]:
 
 
 def flow_loss(model: EcmgModel, x0: torch.Tensor, cond: Conditions, t: torch.Tensor,
-              noise: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between predicted and true velocity (rectified flow)."""
+              noise: torch.Tensor, melody_weight: float = 1.0) -> torch.Tensor:
+    """Mean squared error between predicted and true velocity (rectified flow); the melody
+    pitch channels count ``melody_weight`` times (the weights are normalised to mean 1)."""
     xt, target = noisy(x0, noise, t)
-    return torch.mean((model(xt, t, cond) - target) ** 2)
+    err = (model(xt, t, cond) - target) ** 2
+    if melody_weight == 1.0:
+        return torch.mean(err)
+    weights = torch.ones(err.shape[-1], dtype=err.dtype)
+    weights[LAYOUT.mel] = melody_weight
+    return torch.mean(err * (weights / weights.mean()))
 
 
 def split(entries, fraction: float) -> tuple[list, list]:
@@ -203,7 +214,7 @@ def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
         x0, cond = to_torch(train_set.batch(rng, cfg.batch_size))
         gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
         t = sample_times(len(x0), gen)
-        loss = flow_loss(model, x0, cond, t, torch.randn(x0.shape, generator=gen))
+        loss = flow_loss(model, x0, cond, t, torch.randn(x0.shape, generator=gen), cfg.melody_weight)
         for group in opt.param_groups:
             group["lr"] = lr_at(step, cfg)
         opt.zero_grad(set_to_none=True)
