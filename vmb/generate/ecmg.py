@@ -59,7 +59,7 @@ MAX_COPIED_BARS = 2.0
 
 
 def project_density(roll: np.ndarray, windows: list, bins: list[int], meter: str,
-                    n_bars: int) -> tuple[np.ndarray, int]:
+                    n_bars: int, mode: str = "major") -> tuple[np.ndarray, int]:
     """Bring each window's own bars (up to the next window) into its requested density bin.
 
     Sampling alone meets the bin about 70-80% of the time (benchmarks/ecmg_quality.py); a
@@ -81,7 +81,7 @@ def project_density(roll: np.ndarray, windows: list, bins: list[int], meter: str
         if low <= len(melody_runs(roll[a:b], span)) / beats < high:
             continue
         margin = 0.15 * (high - low) if np.isfinite(high) else 0.15
-        roll[a:b] = fit_density(roll[a:b], span, low + margin, high - margin)
+        roll[a:b] = fit_density(roll[a:b], span, low + margin, high - margin, mode)
         fixed += 1
     return roll, fixed
 
@@ -164,7 +164,8 @@ class EcmgPipeline:
         if density is not None:
             low, high = density_range(density)
             margin = 0.25 * (high - low) if np.isfinite(high) else 0.15
-            window = fit_density(window, step_mask(meter, BARS_PER_SEGMENT), low + margin, high - margin)
+            window = fit_density(window, step_mask(meter, BARS_PER_SEGMENT), low + margin, high - margin,
+                                 mode or sheet.mode)
         return window
 
     def _conditions(self, n: int, *, text: np.ndarray | None, targeted: np.ndarray | None,
@@ -304,7 +305,7 @@ class EcmgPipeline:
 
         t3 = time.perf_counter()
         roll = stitch(rolls, n_bars)
-        roll, fixed = project_density(roll, windows, [density_of(w) for w in windows], meter, n_bars)
+        roll, fixed = project_density(roll, windows, [density_of(w) for w in windows], meter, n_bars, mode)
         lead = self.representation.decode(
             roll, key=key, mode=mode, meter=meter, sections=sections, length_beats=float(length_beats),
             title="ECMG", source=f"vmb:ecmg:{Path(self.checkpoint).name or 'untrained'}",

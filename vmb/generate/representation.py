@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vmb.types import Chord, LeadSheet, Note, Section
-from vmb.vocab import CHORD_QUALITIES, KEY_NAMES, key_pitch_class
+from vmb.vocab import CHORD_QUALITIES, KEY_NAMES, SCALES, key_pitch_class
 
 STEPS_PER_BEAT = 4  # 16th notes
 STEPS_PER_BAR = 16  # fixed row count per bar; shorter meters are padded
@@ -411,10 +411,12 @@ def to_mode(roll: np.ndarray, src: str, dst: str) -> np.ndarray:
     return out
 
 
-def fit_density(roll: np.ndarray, mask: np.ndarray, low: float, high: float) -> np.ndarray:
+def fit_density(roll: np.ndarray, mask: np.ndarray, low: float, high: float, mode: str = "major") -> np.ndarray:
     """A roll whose melody has ``low`` <= onsets per beat < ``high``: the shortest notes merge
-    into the note before them (a rhythmic reduction), or the longest split into two repeated
-    notes (an elaboration), one at a time, until the count fits. Pitches are untouched."""
+    into the note before them (a rhythmic reduction), or the longest split in two (an
+    elaboration), one at a time, until the count fits. A split's second half is a passing tone
+    one scale step (of ``mode``) towards the next note, or an upper neighbour before a repeat
+    or a rest: repeated notes would make a busier melody but not a livelier one."""
     out = roll.copy()
     beats = mask.sum() / STEPS_PER_BEAT
     if beats <= 0:
@@ -442,8 +444,24 @@ def fit_density(roll: np.ndarray, mask: np.ndarray, low: float, high: float) -> 
                 break
             idx, a, b = runs[k]
             real = np.nonzero(mask[a: b + 1])[0] + a
-            out[real[len(real) // 2], LAYOUT.mel_onset] = 1.0
+            half = real[len(real) // 2:]
+            following = runs[k + 1][0] if k + 1 < len(runs) and runs[k + 1][1] == _next_real(mask, b) else None
+            direction = -1 if following is not None and following < idx else 1
+            moved = _scale_step(idx, direction, mode)
+            out[half, LAYOUT.mel] = -1.0
+            out[half, LAYOUT.mel.start + moved] = 1.0
+            out[half[0], LAYOUT.mel_onset] = 1.0
     return out
+
+
+def _scale_step(index: int, direction: int, mode: str) -> int:
+    """The melody index one step of ``mode``'s scale above (+1) or below (-1) ``index``."""
+    scale = SCALES.get(mode, SCALES["major"])
+    for k in range(1, 12):
+        j = index + direction * k
+        if 0 <= j < MELODY_PITCHES and (j + MELODY_LOW) % 12 in scale:
+            return j
+    return index
 
 
 def _next_real(mask: np.ndarray, step: int) -> int:
