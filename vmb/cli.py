@@ -36,6 +36,8 @@ EXAMPLES_GENERATE = """examples:
   vmb generate --text "a road trip" --genre rock --tempo 128 --duration 45 -o trip.flac
   vmb generate --image photo.jpg --mood dreamy --instrument harp --instrument strings -o photo.wav
   vmb generate --video clip.mp4 -o scored.mp4          (music fitted to the cuts, muxed)
+  vmb generate --video banner.mp4 --loop -o banner_scored.mp4   (a seamless loop for a looping video)
+  vmb generate --text "a lullaby" --generator baseline -o lullaby.wav   (re-compose the retrieved tune)
   vmb generate --text "jazz for a cafe" --key "Bb major" --seed 7 --json -o cafe.wav
 """
 
