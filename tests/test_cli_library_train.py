@@ -102,6 +102,10 @@ def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys)
     assert main(["generate", "--text", "a calm morning by the sea", "--duration", "6", "--json", "-o", str(out)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["generator"] == "ecmg" and data["checkpoint"].endswith("ecmg_default.pt")
+    info = data["generator_info"]  # which references steered it, and how closely it follows m_i*
+    ids = {r["id"] for r in data["references"]}
+    assert info["broad_reference"] in ids and info["targeted_reference"] in ids
+    assert info["copied_bars"] <= 2.0 and info["reference_strength"] > 0
     assert main(["generate", "--text", "a calm morning", "--generator", "baseline", "--duration", "6", "--json",
                  "-o", str(tmp_path / "b.wav")]) == 0
     assert json.loads(capsys.readouterr().out)["generator"] == "baseline"

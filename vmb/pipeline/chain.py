@@ -80,6 +80,7 @@ def compose_and_render(
         raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
     timer = timer or _Timer(progress)
     checkpoint_used = None
+    generator_info: dict = {}
     if user.set_fields():
         description = apply_user_attributes(description, user, seed=seed)
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
@@ -107,14 +108,24 @@ def compose_and_render(
             from vmb.generate.ecmg import load_ecmg
 
             ecmg = load_ecmg(checkpoint)
-            broad = next((r.entry.lead_sheet for r in retrieval.broad if r.entry.lead_sheet is not None), None)
-            targeted = next((r.entry.lead_sheet for r in retrieval.targeted if r.entry.lead_sheet is not None), None)
+            broad_ref = next((r for r in retrieval.broad if r.entry.lead_sheet is not None), None)
+            targeted_ref = next((r for r in retrieval.targeted if r.entry.lead_sheet is not None), None)
             attrs.meter = meter
-            lead = ecmg(
-                attributes=attrs, text_embedding=query, broad=broad, targeted=targeted,
+            made = ecmg(
+                attributes=attrs, text_embedding=query, broad=broad_ref.entry.lead_sheet if broad_ref else None,
+                targeted=targeted_ref.entry.lead_sheet if targeted_ref else None,
                 length_beats=length_beats, sections=sections, seed=seed,
-            ).lead_sheet
+            )
+            lead = made.lead_sheet
             checkpoint_used = ecmg.checkpoint
+            generator_info = {
+                "broad_reference": broad_ref.entry.id if broad_ref else None,  # m_i*: ControlFormer + start
+                "targeted_reference": targeted_ref.entry.id if targeted_ref else None,  # m_k*: cross-attention
+                "reference_strength": made.reference_strength,
+                "copied_bars": round(made.copied_bars, 3),
+                "density_fixed_windows": made.density_fixed_windows,
+                "windows": len(made.windows),
+            }
         else:
             lead = compose_lead_sheet(
                 lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
@@ -152,6 +163,7 @@ def compose_and_render(
         generator=generator,
         checkpoint=checkpoint_used,
         reference=reference if generator == "baseline" else None,
+        generator_info=generator_info,
         timings_s=timer.timings,
         audio=audio,
     )

@@ -55,6 +55,7 @@ class GenerationResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
     video: dict | None = None  # for video input: path, VideoTiming, beat plan, keep_audio
+    generator_info: dict = field(default_factory=dict)  # ECMG: references used, strength, copy check
 
     def sidecar(self) -> dict:
         """The JSON written next to the audio: enough to explain and reproduce the result."""
@@ -71,6 +72,7 @@ class GenerationResult:
                 self.retrieval.broad + self.retrieval.targeted, key=lambda r: ("pinned", "targeted", "broad").index(r.track)
             )],
             "content_reference": self.reference.entry.id if self.reference else None,
+            "generator_info": self.generator_info,
             "render": self.render.to_dict(),
             "tempo_map": [t.to_dict() for t in self.score.tempo_map],
             "key": f"{self.score.key} {self.score.mode}",
