@@ -32,7 +32,7 @@ from vmb.generate.representation import (
     BARS_PER_SEGMENT, MELODY_LOW, STEPS_PER_BAR, CompactRoll, bar_steps, densify,
     encode_compact, empty_compact,
 )
-from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
+from vmb.types import LibraryEntry
 from vmb.vocab import SCALES, TEMPO_CLASSES, tempo_class_of
 
 SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
@@ -50,27 +50,7 @@ def read_jsonl(path: Path) -> list[LibraryEntry]:
             rows = [json.loads(line) for line in f if line.strip()]
     except (OSError, json.JSONDecodeError, EOFError) as exc:
         raise VmbError(f"training data {path}: cannot read JSON lines ({exc})") from None
-    return [entry_from_dict(r) for r in rows if "id" in r and r.get("lead_sheet")]
-
-
-def entry_from_dict(data: dict) -> LibraryEntry:
-    """A library entry from its JSON dict (missing note velocities / slash basses take their
-    defaults). Hand-written because ``JsonMixin.from_dict`` resolves type hints per object,
-    which is ~50x slower on thousands of tunes."""
-    sheet = data["lead_sheet"]
-    lead = LeadSheet(
-        melody=[Note(int(n["pitch"]), float(n["start"]), float(n["duration"]), int(n.get("velocity", 90)))
-                for n in sheet["melody"]],
-        chords=[Chord(float(c["start"]), float(c["duration"]), int(c["root"]), c.get("quality", "maj"),
-                      c.get("bass")) for c in sheet["chords"]],
-        sections=[Section(x["name"], float(x["start"]), float(x["end"]), float(x.get("energy", 0.5)))
-                  for x in sheet.get("sections", [])],
-        key=sheet.get("key", "C"), mode=sheet.get("mode", "major"), meter=sheet.get("meter", "4/4"),
-        length_beats=float(sheet.get("length_beats", 0.0)), title=sheet.get("title", ""),
-        source=sheet.get("source", ""),
-    )
-    known = LibraryEntry.__dataclass_fields__
-    return LibraryEntry(**{k: v for k, v in data.items() if k in known and k != "lead_sheet"}, lead_sheet=lead)
+    return [LibraryEntry.from_row(r) for r in rows if "id" in r and r.get("lead_sheet")]
 
 
 def load_entries(source: str | os.PathLike | None = None) -> list[LibraryEntry]:

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError
-from vmb.types import SCHEMA_VERSION, Chord, LeadSheet, LibraryEntry, Note, Section
+from vmb.types import SCHEMA_VERSION, LibraryEntry
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 TUNES_PATH = DATA_DIR / "tunes.jsonl.gz"
@@ -40,27 +40,8 @@ def entry_to_dict(entry: LibraryEntry) -> dict:
     return data
 
 
-def entry_from_dict(data: dict) -> LibraryEntry:
-    """Rebuild an entry fast (``JsonMixin.from_dict`` resolves type hints per object: ~50x slower)."""
-    sheet = data.get("lead_sheet")
-    lead = None
-    if sheet:
-        lead = LeadSheet(
-            melody=[Note(n["pitch"], float(n["start"]), float(n["duration"]), n.get("velocity", 90))
-                    for n in sheet["melody"]],
-            chords=[Chord(float(c["start"]), float(c["duration"]), c["root"], c.get("quality", "maj"),
-                          c.get("bass")) for c in sheet["chords"]],
-            sections=[Section(s["name"], float(s["start"]), float(s["end"]), float(s.get("energy", 0.5)))
-                      for s in sheet.get("sections", [])],
-            key=sheet.get("key", "C"), mode=sheet.get("mode", "major"), meter=sheet.get("meter", "4/4"),
-            length_beats=float(sheet.get("length_beats", 0.0)), title=sheet.get("title", ""),
-            source=sheet.get("source", ""),
-        )
-    fields = {k: v for k, v in data.items() if k != "lead_sheet" and k in _ENTRY_FIELDS}
-    return LibraryEntry(**fields, lead_sheet=lead)
-
-
-_ENTRY_FIELDS = set(LibraryEntry.__dataclass_fields__)
+# One fast row reader for every stage lives with the type (generate reads corpus rows too).
+entry_from_dict = LibraryEntry.from_row
 
 
 def _atomic_write(path: Path, write) -> None:
