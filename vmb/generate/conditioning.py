@@ -39,10 +39,17 @@ def density_bin(onsets_per_beat: float) -> int:
     return int(np.searchsorted(DENSITY_EDGES, onsets_per_beat, side="right"))
 
 
-def density_range(bin_index: int) -> tuple[float, float]:
-    """(low, high) onsets per beat of a density bin (high is inf for the top bin)."""
+def density_range(bin_index: int, *, inner: float = 1.0) -> tuple[float, float]:
+    """(low, high) onsets per beat of a density bin (high is inf for the top bin).
+
+    ``inner`` < 1 gives the middle share of the bin instead (the open top bin starts 0.15
+    onsets per beat above its edge): a target that sampling noise does not push out."""
     edges = (0.0, *DENSITY_EDGES, float("inf"))
-    return edges[bin_index], edges[bin_index + 1]
+    low, high = edges[bin_index], edges[bin_index + 1]
+    if inner >= 1.0:
+        return low, high
+    margin = (1.0 - inner) / 2 * (high - low) if np.isfinite(high) else 0.15
+    return low + margin, high - margin
 
 
 def register_bin(mean_pitch_above_tonic: float) -> int:

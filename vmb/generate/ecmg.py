@@ -45,9 +45,9 @@ DEFAULT_CHECKPOINT = "ecmg_default.pt"
 # How much of the broad reference's shape the sampler starts from (SDEdit): sampling begins at
 # flow time 1 - strength from the noised reference window, fitted to the requested mode and
 # density (and, for later sections, from their theme). 0 leaves the reference to the
-# ControlFormer alone, which at this training budget passes on rhythm and harmony but not the
-# melody's contour (contour similarity -0.09 vs 0.13 without it; 0.49 vs -0.13 at 0.5).
-# Measured with benchmarks/ecmg_quality.py; 0.5 keeps the longest copied run <= 1.5 bars.
+# ControlFormer alone, which at this training budget passes on rhythm and harmony but little of
+# the melody's contour (shipped checkpoint, benchmarks/ecmg_quality.py: contour similarity to
+# the reference 0.08 vs -0.02 without it at 0; 0.46 vs -0.06 at 0.5, longest copied run 1.33 bars).
 REFERENCE_STRENGTH = 0.5
 # A section's first window starts from its theme at the full strength; its repeats with this
 # share of it, so that they vary (at the full strength for every window the melodies'
@@ -80,8 +80,7 @@ def project_density(roll: np.ndarray, windows: list, bins: list[int], meter: str
         low, high = density_range(bin_index)
         if low <= len(melody_runs(roll[a:b], span)) / beats < high:
             continue
-        margin = 0.15 * (high - low) if np.isfinite(high) else 0.15
-        roll[a:b] = fit_density(roll[a:b], span, low + margin, high - margin, mode)
+        roll[a:b] = fit_density(roll[a:b], span, *density_range(bin_index, inner=0.7), mode)
         fixed += 1
     return roll, fixed
 
@@ -162,9 +161,7 @@ class EcmgPipeline:
         if mode is not None:
             window = to_mode(window, sheet.mode, mode)
         if density is not None:
-            low, high = density_range(density)
-            margin = 0.25 * (high - low) if np.isfinite(high) else 0.15
-            window = fit_density(window, step_mask(meter, BARS_PER_SEGMENT), low + margin, high - margin,
+            window = fit_density(window, step_mask(meter, BARS_PER_SEGMENT), *density_range(density, inner=0.5),
                                  mode or sheet.mode)
         return window
 
@@ -279,13 +276,11 @@ class EcmgPipeline:
         first_of = {g: next(w for w in windows if w.group == g) for g in groups}
         themes: dict[int, np.ndarray | None] = {}
         if len(windows) > 1:
-            cond = self._conditions(
-                len(groups), text=text, targeted=tgt, meter=meter,
-                broad=[broad_window(first_of[g], g) for g in groups],
-                attrs=[attrs_for(first_of[g]) for g in groups],
-            )
+            theme_refs = [broad_window(first_of[g], g) for g in groups]
+            cond = self._conditions(len(groups), text=text, targeted=tgt, meter=meter, broad=theme_refs,
+                                    attrs=[attrs_for(first_of[g]) for g in groups])
             rolls = self._sample(cond, seed=seed, guidance=guidance, control_scale=control_scale,
-                                 start=[broad_window(first_of[g], g) for g in groups], strength=reference_strength)
+                                 start=theme_refs, strength=reference_strength)
             themes = {g: rolls[i] for i, g in enumerate(groups)}
         timings["themes"] = time.perf_counter() - t1
 
@@ -313,11 +308,11 @@ class EcmgPipeline:
         timings["decode"] = time.perf_counter() - t3
         result = EcmgResult(lead_sheet=lead, roll=roll, windows=windows, timings_s=timings,
                             reference_strength=reference_strength, density_fixed_windows=fixed)
-        if broad is not None and broad.melody and reference_strength > 0:
+        if broad is not None and broad.melody:
             from vmb.evaluate.symbolic import longest_shared_run  # a leaf module: notes in, number out
 
             result.copied_bars = longest_shared_run(lead.melody, broad.melody, per_bar)
-            if result.copied_bars > MAX_COPIED_BARS:  # too close to the reference: a new take, held more loosely
+            if result.copied_bars > MAX_COPIED_BARS and reference_strength > 0:  # a new take, held more loosely
                 weaker = reference_strength * 0.5 if reference_strength > 0.2 else 0.0
                 return self.generate(
                     attributes=attributes, sentence=sentence, text_embedding=text_embedding, broad=broad,

@@ -31,7 +31,7 @@ MAX_DURATION_S = 20 * 60.0  # the default limit for music and videos
 LONG_MAX_DURATION_S = 60 * 60.0  # with --allow-long (about 1.4 GB of memory per 10 minutes)
 DEFAULT_DURATION_S = 30.0
 # "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
-# with its ControlFormer (needs a trained checkpoint; the default one is not shipped yet).
+# with its ControlFormer (the checkpoint shipped in vmb/data, or one the user trained).
 GENERATORS = ("baseline", "ecmg")
 DEFAULT_GENERATOR = "ecmg"  # the diffusion transformer with the shipped checkpoint
 AUDIO_SUFFIXES = (".wav", ".flac")
@@ -123,6 +123,9 @@ def check_duration(duration_s: float, *, allow_long: bool = False) -> float:
             f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to {limit / 60:g} min{hint}"
         )
     return float(duration_s)
+
+
+# --------------------------------------------------------------------------- resolving attributes
 
 
 def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
