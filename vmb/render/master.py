@@ -190,11 +190,6 @@ def limit(audio: np.ndarray, sample_rate: int, *, ceiling: float, smooth_s: floa
 def fade(audio: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> np.ndarray:
     """Linear fade-in and fade-out (seconds), each at most half the clip."""
     x = _as_2d(audio, sample_rate).copy()
-    _fade_in_place(x, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
-    return x
-
-
-def _fade_in_place(x: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> None:
     n = x.shape[0]
     n_in = min(int(round(fade_in_s * sample_rate)), n // 2)
     n_out = min(int(round(fade_out_s * sample_rate)), n // 2)
@@ -202,6 +197,7 @@ def _fade_in_place(x: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_ou
         x[:n_in] *= np.linspace(0.0, 1.0, n_in, endpoint=False, dtype=np.float32)[:, None]
     if n_out > 0:
         x[n - n_out:] *= np.linspace(1.0, 0.0, n_out, dtype=np.float32)[:, None]
+    return x
 
 
 def master(
