@@ -164,3 +164,14 @@ def test_loop_is_seamless_and_exact(tmp_path, capsys):
     window = int(0.1 * sr)
     rms_end, rms_start = (float(np.sqrt(np.mean(x**2))) for x in (audio[-window:], audio[:window]))
     assert 0.5 < rms_end / rms_start < 2.0  # no fade-out or fade-in at the seam
+
+
+def test_over_twenty_minutes_needs_allow_long(tmp_path, capsys):
+    from vmb.pipeline import check_duration
+
+    out = tmp_path / "long.wav"
+    code, _, err = run(["generate", "--text", "an ambient drone", "--duration", "1800", "-o", str(out)], capsys)
+    assert code == 1 and "20 min" in err and "--allow-long" in err and not out.exists()
+    assert check_duration(1800, allow_long=True) == 1800.0  # 30 min: allowed when asked
+    code, _, err = run(["generate", "--text", "x", "--duration", "4000", "--allow-long", "-o", str(out)], capsys)
+    assert code == 1 and "60 min" in err and "--allow-long" not in err and not out.exists()
