@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import mido
+import pytest
 
 from vmb.cli import main
 
@@ -109,3 +110,11 @@ def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys)
     assert main(["generate", "--text", "a calm morning", "--generator", "baseline", "--duration", "6", "--json",
                  "-o", str(tmp_path / "b.wav")]) == 0
     assert json.loads(capsys.readouterr().out)["generator"] == "baseline"
+
+
+@pytest.mark.parametrize("weight", ["0", "-2", "nan"])
+def test_bad_melody_weight_is_one_line_error(tmp_path, capsys, weight):
+    assert main(["train", "ecmg", "--model", "debug", "--steps", "1", "--melody-weight", weight,
+                 "--out", str(tmp_path / "run")]) == 1
+    assert "--melody-weight must be positive" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

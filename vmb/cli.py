@@ -268,6 +268,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     if cfg.steps <= 0 or cfg.batch_size <= 0:
         raise VmbError("--steps and --batch-size must be positive")
+    if not cfg.melody_weight > 0:  # also catches NaN
+        raise VmbError(f"--melody-weight must be positive, got {cfg.melody_weight:g}")
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
     path = train(cfg, log=log)
     print(f"checkpoint: {path}")
