@@ -31,6 +31,44 @@ def test_flashes_and_fast_motion_are_not_cuts(tmp_path):
     assert timing.cuts_s == pytest.approx(true, abs=1e-3)
 
 
+GREEN, SIMILAR_GREEN = (40, 160, 60), (60, 180, 70)  # hard HSV bins scored this cut 0.11 (< 0.15)
+FLAT_SHOTS = ((200, 60, 50), (40, 150, 60), (60, 170, 70), (50, 70, 190), (230, 140, 40), (120, 60, 150))
+
+
+def test_a_cut_between_similar_greens_is_found():
+    frames = []
+    for i in range(40):
+        img = np.full((48, 64, 3), GREEN if i < 20 else SIMILAR_GREEN, np.uint8)
+        img[20:28, i : i + 8] = (250, 250, 40)  # a small square moving one pixel a frame
+        frames.append((i / 25, img))
+    assert [c.time_s for c in detect_cuts(frames)] == pytest.approx([0.8])
+
+
+def test_flat_colour_shots_every_cut_and_nothing_else(tmp_path):
+    """Five hard cuts at irregular times, two of them between similar greens, after H.264."""
+    path = tmp_path / "flat.mp4"
+    true = make_video(path, duration_s=15.0, cuts_s=(2.1, 4.7, 6.2, 9.9, 12.4), colours=FLAT_SHOTS, seed=3)
+    assert analyze_timing(path).cuts_s == pytest.approx(true, abs=1e-3)
+
+
+@pytest.mark.parametrize("shots", [FLAT_SHOTS[:3], ((200, 60, 50), (0, 0, 0), (40, 150, 60))],
+                         ids=["cross-dissolves", "fade to black and back"])
+def test_gradual_transitions_are_not_cuts(tmp_path, shots):
+    path = tmp_path / "fades.mp4"
+    make_video(path, duration_s=8.0, cuts_s=(2.0, 4.0), colours=shots, dissolve_s=1.5, seed=1)
+    assert analyze_timing(path).cuts_s == []
+
+
+def test_grain_and_fast_motion_are_not_cuts(tmp_path):
+    """Fresh sensor noise on every frame and a square crossing the frame in 0.4 s."""
+    path = tmp_path / "noisy.mp4"
+    true = make_video(path, duration_s=6.0, cuts_s=(3.0,), noise=12.0, speeds=(2.5, 2.5), seed=2)
+    assert analyze_timing(path).cuts_s == pytest.approx(true, abs=1e-3)
+    flat = tmp_path / "noisy_flat.mp4"
+    make_video(flat, duration_s=4.0, cuts_s=(), colours=((90, 120, 140),), noise=20.0, speeds=(1.5,), seed=2)
+    assert analyze_timing(flat).cuts_s == []
+
+
 def test_detect_cuts_on_plain_arrays():
     shots = shot_images(3, (96, 64), seed=1)
     frames = [(i / 10, shots[0 if i < 7 else 1 if i < 15 else 2]) for i in range(24)]

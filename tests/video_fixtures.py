@@ -59,6 +59,9 @@ def make_video(
     faststart: bool = False,
     vfr_jitter: float = 0.0,
     flash_s: tuple[float, ...] = (),
+    colours: tuple[tuple[int, int, int], ...] | None = None,
+    noise: float = 0.0,
+    dissolve_s: float = 0.0,
     seed: int = 0,
 ) -> list[float]:
     """Write a test video and return the true cut times (pts of each new shot's first frame), s.
@@ -68,13 +71,22 @@ def make_video(
     square's speed; ``vfr_jitter`` (0..0.4) shifts frame times randomly by that fraction of a
     frame period (variable frame rate, time base 1/1000 s). ``flash_s`` inserts one white frame
     at each of those times (not a cut). ``rotation`` writes a display matrix (counter-clockwise
-    degrees, PyAV's convention).
+    degrees, PyAV's convention). ``colours`` (one RGB triple per shot) gives flat-colour shots
+    instead of the textured ones; ``noise`` adds fresh Gaussian noise of that standard deviation
+    (0..255 levels) to every frame, like sensor grain. ``dissolve_s`` turns every cut into a
+    cross-dissolve of that length, starting at the cut (a gradual transition, not a hard cut;
+    the returned times are still where each transition starts).
     """
     width, height = size
     cuts_s = tuple(c for c in cuts_s if 0 < c < duration_s - 1.0 / fps)
     rng = np.random.default_rng(seed + 1)
     n_shots = len(cuts_s) + 1
-    backgrounds = iter_shot_images(size, seed)  # made one shot at a time: long videos stay small
+    if colours is not None:
+        if len(colours) != n_shots:
+            raise ValueError(f"{len(colours)} colours for {n_shots} shots")
+        backgrounds = iter(np.full((height, width, 3), c, np.uint8) for c in colours)
+    else:
+        backgrounds = iter_shot_images(size, seed)  # made one shot at a time: long videos stay small
     if speeds is None:
         speeds = tuple(rng.uniform(0.05, 0.6, size=n_shots))
     n_frames = int(round(duration_s * fps))
@@ -111,18 +123,24 @@ def make_video(
         audio.layout = "stereo"
 
     side = max(8, height // 6)
-    current, background = -1, None
+    current, background, previous = -1, None, None
     for i in range(n_frames):
         shot = int(shot_of[i])
         while current < shot:
-            current, background = current + 1, next(backgrounds)
+            current, previous, background = current + 1, background, next(backgrounds)
         if i in flash_frames:
             img = np.full((height, width, 3), 255, np.uint8)
         else:
             img = background.copy()
+            mix = (frame_times[i] - true_cuts[shot - 1]) / dissolve_s if dissolve_s > 0 and shot > 0 else 1.0
+            if mix < 1.0:
+                img = np.round(mix * img + (1 - mix) * previous).astype(np.uint8)
             x = int((frame_times[i] * speeds[shot] * width) % max(1, width - side))
             y = int(height / 2 + height / 4 * math.sin(2 * math.pi * frame_times[i] * speeds[shot]))
             img[max(0, y - side // 2) : y + side // 2, x : x + side] = (250, 250, 40)
+        if noise > 0:
+            grain = rng.normal(0.0, noise, img.shape)
+            img = np.clip(img + grain, 0, 255).astype(np.uint8)
         frame = av.VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts = int(pts[i])
         if time_base is not None:
