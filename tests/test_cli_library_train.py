@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import mido
@@ -77,7 +78,11 @@ def test_train_then_generate_with_ecmg(tmp_path, capsys):
     assert main(["generate", "--text", "a happy dance", "--generator", "ecmg", "--checkpoint", str(checkpoint),
                  "--duration", "6", "--json", "-o", str(out)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["generator"] == "ecmg" and data["checkpoint"] == str(checkpoint)
+    # the sidecar names the weights by name, version and content hash, not by this machine's path
+    assert data["generator"] == "ecmg" and data["checkpoint"]["name"] == "ecmg.pt"
+    assert data["checkpoint"]["sha256"] == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert data["checkpoint"]["format_version"] == 1 and data["checkpoint"]["step"] == 2
+    assert str(tmp_path) not in json.dumps(data["checkpoint"])
     assert out.exists()
 
 
@@ -102,7 +107,7 @@ def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys)
     out = tmp_path / "song.wav"
     assert main(["generate", "--text", "a calm morning by the sea", "--duration", "6", "--json", "-o", str(out)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["generator"] == "ecmg" and data["checkpoint"].endswith("ecmg_default.pt")
+    assert data["generator"] == "ecmg" and data["checkpoint"]["name"] == "ecmg_default.pt"
     info = data["generator_info"]  # which references steered it, and how closely it follows m_i*
     ids = {r["id"] for r in data["references"]}
     assert info["broad_reference"] in ids and info["targeted_reference"] in ids
@@ -112,9 +117,12 @@ def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys)
     assert json.loads(capsys.readouterr().out)["generator"] == "baseline"
 
 
-@pytest.mark.parametrize("weight", ["0", "-2", "nan"])
-def test_bad_melody_weight_is_one_line_error(tmp_path, capsys, weight):
+@pytest.mark.parametrize("weight, status, message", [("0", 1, "--melody-weight must be positive"),
+                                                     ("-2", 1, "--melody-weight must be positive"),
+                                                     ("nan", 2, "must be a finite number")])
+def test_bad_melody_weight_is_one_line_error(tmp_path, capsys, weight, status, message):
     assert main(["train", "ecmg", "--model", "debug", "--steps", "1", "--melody-weight", weight,
-                 "--out", str(tmp_path / "run")]) == 1
-    assert "--melody-weight must be positive" in capsys.readouterr().err
+                 "--out", str(tmp_path / "run")]) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
     assert not (tmp_path / "run").exists()

@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import vmb
-from vmb import VmbError
+from vmb import MAX_SEED, VmbError
 from vmb.types import Attributes
 from vmb.vocab import (
     GENRES,
@@ -71,20 +71,104 @@ class _Progress:
             self.status.stop()
 
 
+TEXT_FILE_LIMIT = 1_000_000  # bytes read from --text-file; the describer reads only the first 4,000 characters
+TEXT_PIPE_WAIT_S = 10.0  # how long a FIFO or device may stay silent before vmb gives up
+
+
 def read_text_file(args: argparse.Namespace) -> None:
-    """``--text-file F`` becomes ``args.text`` (an argument list cannot carry a long text)."""
+    """``--text-file F`` becomes ``args.text`` (an argument list cannot carry a long text).
+
+    At most :data:`TEXT_FILE_LIMIT` bytes are read (``/dev/zero`` cannot exhaust memory), and a
+    FIFO or device that sends nothing is given up on after :data:`TEXT_PIPE_WAIT_S`, never waited
+    on forever. ``-`` reads standard input.
+    """
     if getattr(args, "text_file", None) is None:
         return
     if args.text is not None:
         raise VmbError("give --text or --text-file, not both")
+    name = args.text_file
     try:
-        args.text = Path(args.text_file).read_text(encoding="utf-8")
+        data, truncated = _read_bounded(name)
     except FileNotFoundError:
-        raise VmbError(f"text file {args.text_file!r}: no such file") from None
-    except UnicodeDecodeError:
-        raise VmbError(f"text file {args.text_file!r} is not UTF-8 text") from None
+        raise VmbError(f"text file {name!r}: no such file") from None
+    except IsADirectoryError:
+        raise VmbError(f"text file {name!r} is a folder") from None
+    except TimeoutError:
+        raise VmbError(f"text file {name!r} sent no text for {TEXT_PIPE_WAIT_S:g} s") from None
     except OSError as exc:
-        raise VmbError(f"text file {args.text_file!r}: {exc.strerror or exc}") from None
+        raise VmbError(f"text file {name!r}: {exc.strerror or exc}") from None
+    if truncated:  # a cut may split a UTF-8 sequence: drop the incomplete tail only
+        data = data[: len(data) - _incomplete_utf8_tail(data)]
+        warnings.warn(f"text file {name!r} is longer than {TEXT_FILE_LIMIT // 1_000_000} MB; read its first "
+                      f"{TEXT_FILE_LIMIT // 1_000_000} MB")
+    try:
+        args.text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise VmbError(f"text file {name!r} is not UTF-8 text") from None
+
+
+def _read_bounded(name: str) -> tuple[bytes, bool]:
+    """(up to TEXT_FILE_LIMIT bytes of ``name``, whether there was more)."""
+    import select
+    import stat
+    import time
+
+    if name == "-":
+        fd, close = sys.stdin.fileno(), False
+    else:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of hanging.
+        fd, close = os.open(name, os.O_RDONLY | os.O_NONBLOCK), True
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(name)
+        if stat.S_ISREG(mode):
+            os.set_blocking(fd, True)
+            chunks, size = [], 0
+            while size <= TEXT_FILE_LIMIT:
+                chunk = os.read(fd, TEXT_FILE_LIMIT + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+            return data[:TEXT_FILE_LIMIT], len(data) > TEXT_FILE_LIMIT
+        chunks, size = [], 0
+        deadline = time.monotonic() + TEXT_PIPE_WAIT_S
+        while size <= TEXT_FILE_LIMIT:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                if size:
+                    break  # the writer went quiet: take what came
+                raise TimeoutError(name)
+            try:
+                chunk = os.read(fd, TEXT_FILE_LIMIT + 1 - size)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                if stat.S_ISFIFO(mode) and not size:  # no writer yet reads as empty: wait for one
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(name)
+                    time.sleep(0.05)
+                    continue
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        data = b"".join(chunks)
+        return data[:TEXT_FILE_LIMIT], len(data) > TEXT_FILE_LIMIT
+    finally:
+        if close:
+            os.close(fd)
+
+
+def _incomplete_utf8_tail(data: bytes) -> int:
+    """How many bytes at the end of ``data`` start a UTF-8 character that was cut off."""
+    for back in range(1, min(4, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # a lead byte (or ASCII): is its sequence complete?
+            need = 1 if byte < 0x80 else 2 if byte >> 5 == 0b110 else 3 if byte >> 4 == 0b1110 else 4
+            return back if need > back else 0
+    return 0
 
 
 def user_attributes(args: argparse.Namespace) -> Attributes:
@@ -154,8 +238,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
             pipeline.check_duration(duration, allow_long=args.allow_long)
     else:
         out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
-        if Path(args.video).exists() and out.resolve() == Path(args.video).resolve():
-            raise VmbError(f"output {args.output!r} is the input video; vmb never overwrites its input")
+        if duration is not None:
+            raise VmbError("--duration does not apply to --video: the music takes the video's own length")
+    # Every file this run will write, checked against every input before any work.
+    outputs = pipeline.output_files(out, video=args.video is not None, midi=not args.no_midi, plot=bool(args.plot))
+    pipeline.check_no_clobber(outputs, _input_files(args), library=_library_folder(args))
     options = pipeline.RetrievalOptions(
         library=args.library,
         references=tuple(args.reference or ()),
@@ -211,6 +298,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _input_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(what, path) for every file the command reads."""
+    named = [("text file", args.text_file), ("image", args.image), ("video", args.video)]
+    named += [("checkpoint", getattr(args, "checkpoint", None)), ("SoundFont", getattr(args, "soundfont", None))]
+    named += [("reference", ref) for ref in getattr(args, "reference", None) or ()]
+    return [(what, path) for what, path in named if path is not None]
+
+
+def _library_folder(args: argparse.Namespace) -> Path:
+    from vmb.retrieve.store import default_library_path
+
+    return Path(args.library) if args.library else default_library_path()
+
+
 def _load_describer(args: argparse.Namespace):
     """None (the offline analysis) or the VLM describer that --describer/--vlm-model ask for."""
     from vmb import pipeline
@@ -227,6 +328,12 @@ def cmd_describe(args: argparse.Namespace) -> int:
     inputs = [x for x in (args.text, args.image, args.video) if x is not None]
     if len(inputs) != 1:
         raise VmbError("give exactly one of --text, --text-file, --image or --video")
+    if args.plot:
+        if args.text is not None:
+            raise VmbError("--plot needs --image or --video (a text has no visual analysis)")
+        from vmb.pipeline.outputs import check_no_clobber, check_output_path
+
+        check_no_clobber([check_output_path(args.plot, (".png",))], _input_files(args))
     describer = _load_describer(args)
     if args.text is not None:
         description = describe.describe_text(args.text, seed=args.seed)
@@ -239,8 +346,6 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
         description, features, _timing = pipeline.describe_video_file(args.video, seed=args.seed, describer=describer)
     if args.plot:
-        if features is None:
-            raise VmbError("--plot needs --image or --video (a text has no visual analysis)")
         describe.plot_analysis(features, args.plot)
     if args.json:
         print(description.to_json())
@@ -313,6 +418,53 @@ def cmd_vocab(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+
+class VmbArgumentParser(argparse.ArgumentParser):
+    """Usage errors are one line (exit 2), like every other vmb error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def seed_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed {text!r} is not a whole number") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"seed {text} is out of range; use 0 to {MAX_SEED}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} must be a positive whole number")
+    return value
+
+
+def finite_float(text: str) -> float:
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} s must not be negative")
+    return value
+
+
 def _add_attribute_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("steering (override what the description suggests)")
     g.add_argument("--genre", action="append", metavar="G", help="genre, e.g. jazz, rock, cinematic (repeatable)")
@@ -333,7 +485,7 @@ def _add_describer_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = VmbArgumentParser(
         prog="vmb",
         description="New music for a video, an image or a text, offline (the VMB method: a text "
         "bridge describes the music, a music bridge retrieves references, a generator writes it).",
@@ -354,8 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--image", metavar="FILE", help="an image (JPEG, PNG, ...)")
     src.add_argument("--video", metavar="FILE", help="a video; the music fits its length and cuts")
     _add_attribute_options(p)
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="length (default 30 s; a video's own length)")
-    p.add_argument("--seed", type=int, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
+    p.add_argument("--duration", type=seconds, metavar="SECONDS", help="length in seconds (default 30; a video takes its own length)")
+    p.add_argument("--seed", type=seed_value, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .wav or .flac (.mp4 for --video)")
     p.add_argument("--generator", choices=["ecmg", "baseline"], default="ecmg",
                    help="ecmg: the diffusion transformer with its ControlFormer (default; the shipped checkpoint "
@@ -377,7 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a seamless loop (whole bars, no ending; the tempo is nudged to fit the length; "
                         "with --video the video's end falls on a bar line)")
     vid = p.add_argument_group("video options")
-    vid.add_argument("--marker", type=float, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
+    vid.add_argument("--marker", type=seconds, action="append", metavar="SECONDS", help="a moment the music must hit (repeatable)")
     vid.add_argument("--keep-audio", action="store_true", help="keep the video's own sound and duck the music under it")
     _add_describer_options(p)
     p.set_defaults(func=cmd_generate)
@@ -392,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-file", metavar="FILE", help="read the text from a UTF-8 file")
     p.add_argument("--image", metavar="FILE")
     p.add_argument("--video", metavar="FILE")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--plot", metavar="PNG", help="save the visual analysis as a PNG")
     p.add_argument("--json", action="store_true", help="print the description as JSON")
     _add_describer_options(p)
@@ -417,20 +569,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="run folder: checkpoints, log, loss curve (default runs/ecmg; "
                    "mmdm: the adapter folder, default runs/mmdm)")
     p.add_argument("--model", default="default", help="model size preset: default or debug")
-    p.add_argument("--steps", type=int, help="training steps (default 10000; mmdm 200)")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core machine)")
-    p.add_argument("--max-tunes", type=int, help="use only the first N tunes (quick runs)")
-    p.add_argument("--time-limit", type=float, metavar="SECONDS", help="save and stop after this much time")
-    p.add_argument("--melody-weight", type=float, default=1.0, metavar="W",
+    p.add_argument("--steps", type=positive_int, help="training steps (default 10000; mmdm 200)")
+    p.add_argument("--batch-size", type=positive_int, default=32)
+    p.add_argument("--threads", type=positive_int, default=1, help="torch threads (1 is fastest on a busy 2-core machine)")
+    p.add_argument("--max-tunes", type=positive_int, help="use only the first N tunes (quick runs)")
+    p.add_argument("--time-limit", type=seconds, metavar="SECONDS", help="save and stop after this much time")
+    p.add_argument("--melody-weight", type=finite_float, default=1.0, metavar="W",
                    help="ecmg: loss weight of the melody pitch channels (default 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming the run folder")
     p.add_argument("--quiet", action="store_true")
     mm = p.add_argument_group("mmdm (LoRA on a VLM; pairs: {\"image\"|\"frames\", \"description\"} per line)")
     mm.add_argument("--vlm-model", metavar="DIR", help="the base VLM folder (or cached model id)")
-    mm.add_argument("--rank", type=int, default=8, help="LoRA rank (default 8)")
-    mm.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    mm.add_argument("--rank", type=positive_int, default=8, help="LoRA rank (default 8)")
+    mm.add_argument("--lr", type=finite_float, default=2e-4, help="learning rate (default 2e-4)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("vocab", help="list the genres, moods, instruments, tempo classes and meters")
@@ -441,7 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors: their exit status, returned
+        return exc.code if isinstance(exc.code, int) else 2
     # Show vmb's own warnings (e.g. "no SoundFont, using the built-in synthesizer"), not
     # third-party deprecation noise.
     warnings.simplefilter("ignore")

@@ -141,8 +141,20 @@ def _label_scores(vecs: np.ndarray, kind: str) -> np.ndarray:
 # --------------------------------------------------------------------------- text preparation
 
 
+# NUL and the other C0/C1 control characters (but tab and newline), and the bidirectional
+# overrides, which can make a sentence read differently from what it says.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without control characters (``\\r`` becomes a newline): what the sentence and JSON may hold."""
+    return _CONTROL_CHARS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def _prepare(text: str) -> tuple[str, list[str]]:
     """Validate, cut to the analysis window and spell out emoji. Returns (text, notes)."""
+    if isinstance(text, str):
+        text = clean_text(text)
     if not isinstance(text, str) or not text.strip():
         raise VmbError("empty text: describe_text needs a prompt, a poem or a scene description")
     notes = []

@@ -48,6 +48,8 @@ def read_jsonl(path: Path) -> list[LibraryEntry]:
     try:
         with opener(path, "rt", encoding="utf-8") as f:
             rows = [json.loads(line) for line in f if line.strip()]
+    except UnicodeDecodeError:
+        raise VmbError(f"training data {path}: not UTF-8 JSON lines (a binary file?)") from None
     except (OSError, json.JSONDecodeError, EOFError) as exc:
         raise VmbError(f"training data {path}: cannot read JSON lines ({exc})") from None
     return [LibraryEntry.from_row(r) for r in rows if "id" in r and r.get("lead_sheet")]

@@ -17,6 +17,7 @@ decoding), so every window keeps them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 import os
 import time
@@ -111,6 +112,16 @@ class EcmgResult:
     density_fixed_windows: int = 0  # windows whose melody density was projected into its bin
 
 
+def checkpoint_identity(path: Path, info: dict) -> dict:
+    """{"name", "format_version", "step", "sha256"} of checkpoint ``path`` (``info``: its header)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return {"name": path.name, "format_version": info.get("version"), "step": info.get("step"),
+            "sha256": digest.hexdigest()}
+
+
 @functools.lru_cache(maxsize=2)
 def load_ecmg(path: str | None = None, steps: int = 16) -> "EcmgPipeline":
     """A pipeline kept per (checkpoint, steps) for the process, so later calls are warm."""
@@ -128,6 +139,9 @@ class EcmgPipeline:
         self.representation = PianoRoll()
         self.sampler = FlowSampler(steps=steps)
         self.checkpoint = checkpoint
+        # What the sidecar records: the file's name, format version, step and content hash (not
+        # a path of the machine that made it), so a result names the exact weights it came from.
+        self.checkpoint_info: dict | None = None
 
     @classmethod
     def from_pretrained(cls, path: str | os.PathLike | None = None, *, steps: int = 16,
@@ -139,8 +153,10 @@ class EcmgPipeline:
                 f"checkpoint {path}: the default ECMG checkpoint is not installed; train one with "
                 "`vmb train ecmg` or use --generator baseline"
             )
-        model, _info = load_checkpoint(path)
-        return cls(model, steps=steps, checkpoint=str(path), threads=threads)
+        model, info = load_checkpoint(path)
+        pipe = cls(model, steps=steps, checkpoint=str(path), threads=threads)
+        pipe.checkpoint_info = checkpoint_identity(path, info)
+        return pipe
 
     # ------------------------------------------------------------------ conditions
 

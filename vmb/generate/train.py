@@ -150,13 +150,25 @@ def plot_losses(log: list[dict], path: Path) -> None:
 
 def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
     """Train (or resume) and return the path of ``out_dir/ecmg.pt`` (EMA weights)."""
-    torch.set_num_threads(cfg.threads)
+    # Every check before the run folder is made: a refused run leaves nothing behind.
+    if cfg.threads < 1:
+        raise VmbError(f"threads must be at least 1, got {cfg.threads}")
+    try:
+        model_config = EcmgConfig.preset(cfg.model)
+    except ValueError as exc:
+        raise VmbError(str(exc)) from None
     out = Path(cfg.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise VmbError(f"run folder {out} is a file; choose another --out")
+    torch.set_num_threads(cfg.threads)
     t_start = time.perf_counter()
 
     # -- data
     entries = load_entries(cfg.data)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise VmbError(f"run folder {out}: {exc.strerror or exc}") from None
     rows = list(range(len(entries)))
     if cfg.max_tunes:  # a fixed sample across all collections, not the first files
         rows = sorted(sorted(rows, key=lambda i: zlib.crc32(entries[i].id.encode()))[: cfg.max_tunes])
@@ -170,7 +182,7 @@ def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
     log(f"data: {len(train_set)} training tunes, {len(val_set)} validation tunes")
 
     # -- model, EMA, optimizer
-    model = EcmgModel(EcmgConfig.preset(cfg.model))
+    model = EcmgModel(model_config)
     ema = copy.deepcopy(model).eval().requires_grad_(False)
     decay, no_decay = [], []
     for name, p in model.named_parameters():

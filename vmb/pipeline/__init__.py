@@ -34,11 +34,12 @@ from vmb.pipeline.core import (
     resolve_attributes,
     retrieve_references,
 )
+from vmb.pipeline.outputs import check_no_clobber, output_files
 from vmb.pipeline.video import describe_video_file, generate_from_video, write_video_outputs
 
 __all__ = [
     "AUDIO_SUFFIXES", "DEFAULT_DURATION_S", "DEFAULT_GENERATOR", "DESCRIBERS", "GENERATORS", "LONG_MAX_DURATION_S", "MAX_DURATION_S", "MIN_DURATION_S",
-    "GenerationResult", "RetrievalOptions", "check_duration", "check_output_path", "compose_and_render",
+    "GenerationResult", "RetrievalOptions", "check_duration", "check_no_clobber", "check_output_path", "output_files", "compose_and_render",
     "describe_video_file", "generate_from_image", "generate_from_text", "generate_from_video",
     "load_describer", "pick_reference", "quarter_notes_per_pulse", "resolve_attributes",
     "retrieve_references", "write_outputs", "write_video_outputs",

@@ -22,11 +22,13 @@ from vmb.pipeline.core import (
     _loop_plan,
     _wrap_tail,
     check_duration,
+    check_seed,
     pick_reference,
     quarter_notes_per_pulse,
     resolve_attributes,
     retrieve_references,
 )
+from vmb.pipeline.outputs import output_files
 from vmb.types import Attributes, MusicDescription, RenderResult, TempoChange
 
 
@@ -117,7 +119,7 @@ def compose_and_render(
                 length_beats=length_beats, sections=sections, seed=seed,
             )
             lead = made.lead_sheet
-            checkpoint_used = ecmg.checkpoint
+            checkpoint_used = ecmg.checkpoint_info
             generator_info = {
                 "broad_reference": broad_ref.entry.id if broad_ref else None,  # m_i*: ControlFormer + start
                 "targeted_reference": targeted_ref.entry.id if targeted_ref else None,  # m_k*: cross-attention
@@ -173,13 +175,7 @@ def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True
     """Write the audio, the MIDI and the JSON sidecar beside it, all or nothing."""
     from vmb.render import write_audio, write_json, write_midi
 
-    files = {out_path.suffix.lower().lstrip("."): str(out_path)}
-    if midi:
-        files["midi"] = str(out_path.with_suffix(".mid"))
-    if sidecar:
-        files["json"] = str(out_path.with_suffix(".json"))
-    if plot:
-        files["plot"] = str(out_path.with_suffix(".png"))
+    files = {kind: str(path) for kind, path in output_files(out_path, midi=midi, sidecar=sidecar, plot=plot).items()}
     result.render.files = files
     written: list[str] = []
     try:
@@ -216,6 +212,7 @@ def _generate_described(
     """Describe (timed), then compose and render for a request of ``duration_s`` seconds.
 
     ``allow_long`` lifts the 20-minute limit to an hour."""
+    check_seed(seed)
     user = user or Attributes()
     if duration_s is None:
         duration_s = user.duration_s

@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 
 import vmb
-from vmb import VmbError
+from vmb import MAX_SEED, VmbError
+from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_output_path  # noqa: F401 (re-exported)
 from vmb.types import (
     SCHEMA_VERSION,
     Attributes,
@@ -34,7 +35,6 @@ DEFAULT_DURATION_S = 30.0
 # with its ControlFormer (the checkpoint shipped in vmb/data, or one the user trained).
 GENERATORS = ("baseline", "ecmg")
 DEFAULT_GENERATOR = "ecmg"  # the diffusion transformer with the shipped checkpoint
-AUDIO_SUFFIXES = (".wav", ".flac")
 
 Progress = Callable[[str], None]
 
@@ -50,7 +50,7 @@ class GenerationResult:
     render: RenderResult
     seed: int
     generator: str
-    checkpoint: str | None = None  # the ECMG checkpoint file, None for the baseline
+    checkpoint: dict | None = None  # the ECMG checkpoint's name, version, step and sha256; None for the baseline
     reference: Reference | None = None  # the reference the baseline re-composed
     timings_s: dict[str, float] = field(default_factory=dict)
     audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
@@ -77,7 +77,11 @@ class GenerationResult:
             "tempo_map": [t.to_dict() for t in self.score.tempo_map],
             "key": f"{self.score.key} {self.score.mode}",
             "meter": self.score.meter,
-            "sections": [s.to_dict() for s in self.score.sections],
+            # positions in quarter-note beats and in seconds of the audio (the tempo map converts)
+            "sections": [{"name": s.name, "start_beat": s.start, "end_beat": s.end,
+                          "start_s": round(self.score.beat_to_seconds(s.start), 4),
+                          "end_s": round(self.score.beat_to_seconds(s.end), 4), "energy": s.energy}
+                         for s in self.score.sections],
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
         }
 
@@ -100,24 +104,17 @@ def _reference_summary(ref: Reference) -> dict:
 # --------------------------------------------------------------------------- checks
 
 
-def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> Path:
-    """Fail early (before any work) on an output path we could not write."""
-    out = Path(path)
-    if out.suffix.lower() not in suffixes:
-        raise VmbError(f"output {str(out)!r}: use one of {', '.join(suffixes)}")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise VmbError(f"output {str(out)!r}: folder {str(parent)!r} is not writable")
-    if out.is_dir():
-        raise VmbError(f"output {str(out)!r} is a folder")
-    return out
+def check_seed(seed: int) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise VmbError(f"seed {seed!r} is out of range; use a whole number from 0 to {MAX_SEED}")
+    return int(seed)
 
 
 def check_duration(duration_s: float, *, allow_long: bool = False) -> float:
     limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
-    if not np.isfinite(duration_s) or not (MIN_DURATION_S <= duration_s <= limit):
+    if not np.isfinite(duration_s):
+        raise VmbError(f"duration {duration_s} is not a length: give a finite number of seconds")
+    if not (MIN_DURATION_S <= duration_s <= limit):
         hint = "" if allow_long or duration_s < MIN_DURATION_S else f" (--allow-long: up to {LONG_MAX_DURATION_S / 60:g} min)"
         raise VmbError(
             f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to {limit / 60:g} min{hint}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,8 +86,22 @@ def write_audio(path: str | os.PathLike, audio: np.ndarray, sample_rate: int) ->
         raise VmbError(f"cannot write audio to {path}: sample rate {sample_rate} must be positive")
     data = np.clip(data, -1.0, 1.0)
     with atomic_path(path) as tmp:
-        sf.write(tmp, data, int(sample_rate), format=fmt, subtype="PCM_16")
+        try:
+            sf.write(tmp, data, int(sample_rate), format=fmt, subtype="PCM_16")
+        except sf.SoundFileError as exc:  # libsndfile says only "System error." for a full disk
+            raise OSError(write_failure_reason(tmp, data.nbytes // 2, exc)) from None
     return Path(path)
+
+
+def write_failure_reason(path: str | os.PathLike, expected_bytes: int, exc: BaseException) -> str:
+    """Why writing about ``expected_bytes`` to ``path`` failed, in words (a full disk is named)."""
+    try:
+        free = shutil.disk_usage(Path(path).parent).free
+    except OSError:
+        free = None
+    if free is not None and free < expected_bytes + (1 << 16):
+        return f"no space left on device ({free / 1e6:.1f} MB free, about {expected_bytes / 1e6:.1f} MB needed)"
+    return str(exc).strip() or type(exc).__name__
 
 
 def _json_default(value: Any) -> Any:
