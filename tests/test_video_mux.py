@@ -1,5 +1,8 @@
 """Muxing: the video stream is copied, the music fits the length exactly, nothing half-written."""
 
+import os
+import stat
+
 import av
 import numpy as np
 import pytest
@@ -39,6 +42,18 @@ def test_video_copied_and_music_fitted(media, tmp_path, name):
     sound = decode_audio(out, SR)
     assert _rms(sound[: SR]) == pytest.approx(0.3 / np.sqrt(2), rel=0.05)  # the music
     assert _rms(sound[2 * SR : int(3.5 * SR)]) < 1e-3  # padded with silence after 1.5 s
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027], ids=["umask 022", "umask 027"])
+def test_output_mode_follows_the_umask(media, tmp_path, umask):
+    """Like every other output (0644 under umask 022), not the 0600 of a private temp file."""
+    old = os.umask(umask)
+    try:
+        out = mux_audio(media["silent"], _tone(1.0), SR, tmp_path / "out.mp4")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(out).st_mode) == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]  # no temporary file left
 
 
 def test_music_is_sample_aligned(media, tmp_path):

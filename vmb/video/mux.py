@@ -8,14 +8,15 @@
   gain falls by up to ``duck_db`` where the original is loud (RMS over 50 ms, soft knee from
   -40 to -25 dBFS), with a 30 ms attack and a 400 ms release so speech is not chopped.
 - Written to a temporary file in the output folder, then renamed: never a half-written file,
-  and the input video is never the output.
+  and the input video is never the output. The file gets the mode every other output gets
+  (0666 less the umask, e.g. 0644), not the 0600 of a private temporary file.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import av
@@ -175,6 +176,22 @@ def _h264_stream(out: av.container.OutputContainer, in_stream, rotation: int):
     return stream
 
 
+def _new_temp_file(out_path: Path) -> str:
+    """Create an empty, uniquely named file beside ``out_path`` with mode 0666 less the umask.
+
+    ``tempfile.mkstemp`` would make it 0600, and ``os.replace`` keeps the mode: the MP4 would be
+    the only output other users cannot read.
+    """
+    for _ in range(100):
+        name = str(out_path.parent / f".{out_path.stem}.{secrets.token_hex(4)}.mp4")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+        except FileExistsError:
+            continue
+        return name
+    raise VmbError(f"{out_path}: could not create a temporary file in {out_path.parent}")
+
+
 def mux_audio(
     video_path: str | Path,
     audio: np.ndarray,
@@ -209,8 +226,7 @@ def mux_audio(
         mix = mix * (0.99 / peak)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=".mp4", dir=out_path.parent)
-    os.close(fd)
+    tmp_name = _new_temp_file(out_path)
     try:
         inp = av.open(str(video_path))
         try:
