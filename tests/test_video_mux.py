@@ -132,7 +132,12 @@ def test_vp8_is_reencoded(tmp_path):
 def test_plot_writes_a_png(media, tmp_path):
     timing = analyze_timing(media["clip"], markers_s=[2.0])
     plan = plan_tempo_map(timing, bpm_range=(90, 130))
-    path = plot_timing(timing, plan, tmp_path / "t.png")
+    old = os.umask(0o022)
+    try:
+        path = plot_timing(timing, plan, tmp_path / "t.png")
+    finally:
+        os.umask(old)
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     assert [p.name for p in tmp_path.iterdir()] == ["t.png"]
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644  # not mkstemp's 0600

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 from pathlib import Path
 
 import av
@@ -24,6 +23,7 @@ import numpy as np
 
 from vmb import VmbError
 from vmb.video.read import probe_video
+from vmb.video.tempfiles import new_temp_file
 
 AAC_BIT_RATE = 192_000
 _FRAME = 1024  # AAC frame length, samples
@@ -176,22 +176,6 @@ def _h264_stream(out: av.container.OutputContainer, in_stream, rotation: int):
     return stream
 
 
-def _new_temp_file(out_path: Path) -> str:
-    """Create an empty, uniquely named file beside ``out_path`` with mode 0666 less the umask.
-
-    ``tempfile.mkstemp`` would make it 0600, and ``os.replace`` keeps the mode: the MP4 would be
-    the only output other users cannot read.
-    """
-    for _ in range(100):
-        name = str(out_path.parent / f".{out_path.stem}.{secrets.token_hex(4)}.mp4")
-        try:
-            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
-        except FileExistsError:
-            continue
-        return name
-    raise VmbError(f"{out_path}: could not create a temporary file in {out_path.parent}")
-
-
 def mux_audio(
     video_path: str | Path,
     audio: np.ndarray,
@@ -226,7 +210,7 @@ def mux_audio(
         mix = mix * (0.99 / peak)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp_name = _new_temp_file(out_path)
+    tmp_name = new_temp_file(out_path, ".mp4")
     try:
         inp = av.open(str(video_path))
         try:

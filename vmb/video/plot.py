@@ -8,10 +8,10 @@ downbeats as thick dark ticks in a strip below, and a tempo curve underneath.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from vmb.types import VideoTiming
+from vmb.video.tempfiles import new_temp_file
 
 _SECTION_COLOURS = {
     "intro": "#dbe9f6", "A": "#e8f3e0", "B": "#fdf1d6", "build": "#fde0c5",
@@ -69,7 +69,7 @@ def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | Non
         t0 = plan.beat_to_seconds(change.beat)
         t1 = plan.beat_to_seconds(plan.tempo_map[k + 1].beat) if k + 1 < len(plan.tempo_map) else duration
         times += [t0, t1]
-        bpms += [change.bpm, change.bpm]
+        bpms += [change.bpm / plan.quarters_per_beat] * 2  # counted beats, like base_bpm
     ax_tempo.plot(times, bpms, color="#444444", lw=1.4)
     pad = max(2.0, 0.1 * (max(bpms) - min(bpms)))
     ax_tempo.set_ylim(min(bpms) - pad, max(bpms) + pad)
@@ -78,8 +78,7 @@ def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | Non
     ax_tempo.set_xlim(0, duration)
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
+    tmp = new_temp_file(path, ".png")
     try:
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
         os.replace(tmp, path)
