@@ -74,6 +74,44 @@ def test_irregular_cuts_meet_beats():
     assert np.mean(within) >= 0.75 and np.median(medians) <= 0.03
 
 
+def test_every_reachable_cut_gets_a_beat_and_the_rest_are_reported():
+    # Five irregular cuts in 15 s: a base of ~115 BPM reaches all of them within a 10 % bend;
+    # the planner used to stay near the preferred 94 BPM and leave two cuts 240-260 ms off.
+    cuts = [2.12, 4.72, 6.2, 9.92, 12.4]
+    timing = _timing(cuts, 15.0, strengths=[0.55, 0.28, 0.79, 0.96, 0.9])
+    plan = plan_tempo_map(timing, bpm_range=(84, 120), preferred_bpm=94, max_deviation=0.1, max_step=0.1)
+    _check_plan(plan, timing, (84, 120), max_dev=0.1, max_step=0.1)
+    assert _errors(cuts, plan.beats_s).max() < 1e-6
+    assert plan.sync.within_50ms == 1.0 and plan.sync.missed_s == []
+    # Two cuts 0.45 s apart cannot both be beats at ~100 BPM: the weaker one is reported.
+    close = plan_tempo_map(_timing([3.0, 3.45, 7.3], 10.0, strengths=[0.2, 1.0, 0.6]), bpm_range=(95, 105))
+    assert close.sync.missed_s == [3.0] and close.sync.within_50ms == pytest.approx(2 / 3)
+
+
+def test_six_eight_counts_dotted_quarters():
+    """bpm_range and the reported tempos count the pulse; the tempo map is in quarter notes."""
+    timing = _timing([2.0, 4.6, 7.9], 12.0)
+    plan = plan_tempo_map(timing, bpm_range=(88.3, 95.7), preferred_bpm=92, beats_per_bar=2, quarters_per_beat=1.5,
+                          max_deviation=0.04, max_step=0.04)
+    pulse_s = np.diff(plan.beats_s)
+    assert np.all((60 / 95.7 / 1.04 <= pulse_s) & (pulse_s <= 60 / 88.3 / 0.96))  # ~0.65 s dotted quarters
+    assert all(132 / 1.04 <= c.bpm <= 144 * 1.04 for c in plan.tempo_map)  # 92 x 1.5 = 138 quarters a minute
+    assert plan.beat_to_seconds(plan.length_beats) == pytest.approx(12.0, abs=1e-6)
+    assert plan.sync.mean_bpm == pytest.approx(60 * plan.length_beats / 1.5 / 12.0, abs=0.05)
+    assert plan.downbeats_s == plan.beats_s[::2]
+    assert all(s.start % 3 == 0 for s in plan.sections)  # a bar of 6/8 is 3 quarter notes
+    assert plan.beat_to_seconds(3.0) == pytest.approx(plan.downbeats_s[1])
+
+
+def test_mean_tempo_is_beats_over_the_duration():
+    timing = _timing([1.7, 3.9, 6.3, 8.2], 11.0)
+    plan = plan_tempo_map(timing, bpm_range=(90, 130), max_deviation=0.1, max_step=0.1)
+    assert len(plan.tempo_map) > 1  # bent, so the mean differs from the first tempo
+    assert plan.sync.mean_bpm == pytest.approx(60 * plan.length_beats / 11.0, abs=0.05)
+    steady = plan_tempo_map(_timing([], 12.0), bpm_range=(100, 100.01))
+    assert steady.sync.mean_bpm == pytest.approx(steady.tempo_map[0].bpm, abs=0.05)
+
+
 def test_markers_land_exactly_and_on_downbeats_when_possible():
     timing = _timing([], 20.0, markers=[4.1, 12.3])
     plan = plan_tempo_map(timing, bpm_range=(90, 120))

@@ -19,8 +19,12 @@ import numpy as np
 from vmb.types import Score, Section, VideoTiming
 
 
-def plan_sections(timing: VideoTiming, plan_times: Score, length_beats: float, beats_per_bar: int) -> list[Section]:
-    """Bar-aligned sections labelled from the intensity curve (see the module docstring)."""
+def plan_sections(timing: VideoTiming, plan_times: Score, length_beats: float, beats_per_bar: float) -> list[Section]:
+    """Bar-aligned sections labelled from the intensity curve (see the module docstring).
+
+    ``length_beats`` and ``beats_per_bar`` are in ``plan_times``' beats (quarter notes: 3 for a
+    bar of 6/8); ``plan_times`` is a Score whose tempo map turns them into seconds.
+    """
     n_bars = max(1, math.ceil(length_beats / beats_per_bar - 1e-6))
     times = np.asarray(timing.curve_times_s, np.float64)
     values = np.asarray(timing.intensity, np.float64)
