@@ -33,12 +33,10 @@ from vmb.evaluate.symbolic import compare_melodies, evaluate_melody
 from vmb.generate.conditioning import DENSITY_EDGES, density_bin
 from vmb.generate.data import load_entries
 from vmb.generate.ecmg import EcmgPipeline
-from vmb.generate.representation import bar_beats
+from vmb.theory import KK_MAJOR, KK_MINOR, bar_beats
 from vmb.types import Attributes, LeadSheet, Note
 from vmb.vocab import KEY_NAMES, TEMPO_CLASSES, key_pitch_class
 
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 MUSICALITY = ("pitch_class_entropy", "scale_consistency", "groove_consistency", "note_density")
 
 

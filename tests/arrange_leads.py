@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from vmb.theory import KK_MAJOR as KS_MAJOR
+from vmb.theory import KK_MINOR as KS_MINOR
 from vmb.types import Chord, LeadSheet, Note, Score, Section
 from vmb.vocab import PITCH_CLASS, SCALES
-
-# Krumhansl-Kessler key profiles (major, minor), tonic first.
-KS_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KS_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 # Progressions as (scale degree 0-based, quality) per bar.
 PROGRESSIONS = {

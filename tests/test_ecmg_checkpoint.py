@@ -20,7 +20,7 @@ def saved(tmp_path):
 
 def test_round_trip_gives_identical_outputs(saved):
     model, path = saved
-    loaded, info = load_checkpoint(path)
+    loaded, info = load_checkpoint(path, EcmgModel)
     assert info["step"] == 7 and info["version"] == 1 and info["config"]["width"] == model.config.width
     cond = make_conditions(2, model.config)
     x, t = torch.randn(2, model.config.steps, model.config.channels), torch.rand(2)
@@ -32,7 +32,7 @@ def test_round_trip_gives_identical_outputs(saved):
 def test_half_precision_file_loads_as_float32(saved, tmp_path):
     model, _ = saved
     path = model.save_pretrained(tmp_path / "half.pt", half=True)
-    loaded, _ = load_checkpoint(path)
+    loaded, _ = load_checkpoint(path, EcmgModel)
     assert all(p.dtype == torch.float32 for p in loaded.parameters())
     cond = make_conditions(1, model.config)
     x, t = torch.randn(1, model.config.steps, model.config.channels), torch.rand(1)
@@ -42,7 +42,7 @@ def test_half_precision_file_loads_as_float32(saved, tmp_path):
 
 def _raises_naming(path, fragment):
     with pytest.raises(VmbError) as err:
-        load_checkpoint(path)
+        load_checkpoint(path, EcmgModel)
     assert str(path) in str(err.value) and fragment in str(err.value)
     assert "\n" not in str(err.value)
 
@@ -93,7 +93,19 @@ def test_export_halves_the_file(saved, tmp_path):
     from vmb.generate.checkpoint import export_checkpoint
 
     model, path = saved
-    small = export_checkpoint(path, tmp_path / "ship.pt")
+    small = export_checkpoint(path, tmp_path / "ship.pt", EcmgModel)
     assert small.stat().st_size < 0.7 * path.stat().st_size
-    loaded, info = load_checkpoint(small)
+    loaded, info = load_checkpoint(small, EcmgModel)
     assert info["step"] == 7 and loaded.config == model.config
+
+
+def test_a_checkpoint_of_another_representation_is_refused(tmp_path):
+    """The codec the weights were trained with is checked by name when a pipeline loads them."""
+    import dataclasses
+
+    from vmb.generate.ecmg import EcmgPipeline
+
+    config = dataclasses.replace(EcmgConfig.preset("debug"), representation="audio-latent-v1")
+    path = EcmgModel(config).save_pretrained(tmp_path / "other.pt")
+    with pytest.raises(VmbError, match="representation 'audio-latent-v1'"):
+        EcmgPipeline.from_pretrained(path)

@@ -258,8 +258,9 @@ class Score(JsonMixin):
 
     @property
     def beats_per_bar(self) -> float:
-        num, den = (int(x) for x in self.meter.split("/"))
-        return num * 4.0 / den
+        from vmb.theory import bar_beats
+
+        return bar_beats(self.meter)
 
     def track(self, role: str) -> Track | None:
         return next((t for t in self.tracks if t.role == role), None)

@@ -14,12 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from vmb.theory import KK_MAJOR, KK_MINOR
 from vmb.types import Score
 from vmb.vocab import INSTRUMENTS, KEY_NAMES, key_pitch_class
-
-# Krumhansl & Kessler (1982) probe-tone profiles, tonic first.
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def pitch_class_histogram(score: Score) -> np.ndarray:

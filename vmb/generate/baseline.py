@@ -20,18 +20,25 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb import VmbError
-from vmb.generate.baseline_parts import (HIGH, LOW, Bar, apply_variation, fit_range, fold_into_range,
-                                         intro_chords, map_mode_chord, map_mode_pitch, tidy_chords,
-                                         tidy_melody, tune_bars)
+from vmb.generate.baseline_parts import (
+    HIGH,
+    LOW,
+    Bar,
+    apply_variation,
+    fit_range,
+    fold_into_range,
+    intro_chords,
+    map_mode_chord,
+    map_mode_pitch,
+    tidy_chords,
+    tidy_melody,
+    tune_bars,
+)
+from vmb.theory import bar_beats
 from vmb.types import Attributes, Chord, LeadSheet, Note, Section
 from vmb.vocab import KEY_NAMES, METERS, key_pitch_class, parse_key
 
 ENDING_MIN_BEATS = 2.0  # the final tonic sounds at least this long
-
-
-def bar_beats(meter: str) -> float:
-    num, den = (int(x) for x in meter.split("/"))
-    return num * 4.0 / den
 
 
 def default_intro_bars(body_bars: int) -> int:

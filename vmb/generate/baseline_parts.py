@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb import VmbError
+from vmb.theory import bar_beats
 from vmb.types import Chord, LeadSheet, Note
 from vmb.vocab import SCALES
 
@@ -37,8 +38,7 @@ def tune_bars(sheet: LeadSheet, bar: float) -> tuple[list[Bar], Bar]:
     When the target ``bar`` differs from the tune's bar length, each bar is time-scaled to fit
     (e.g. 3/4 -> 4/4 stretches by 4/3, snapped to 1/12 beat).
     """
-    num, den = (int(x) for x in sheet.meter.split("/"))
-    src_bar = num * 4.0 / den
+    src_bar = bar_beats(sheet.meter)
     ratio = bar / src_bar
     grid = 48 if ratio == 1 else 12
     body = sheet.sections[0].start if sheet.sections else 0.0

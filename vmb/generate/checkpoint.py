@@ -22,7 +22,6 @@ import torch
 
 import vmb
 from vmb import VmbError
-from vmb.generate.model import EcmgConfig, EcmgModel
 
 FORMAT = "vmb-ecmg"
 VERSION = 1
@@ -43,9 +42,9 @@ def atomic_torch_save(obj, path: str | os.PathLike) -> None:
         raise
 
 
-def save_pretrained(model: EcmgModel, path: str | os.PathLike, *, step: int = 0, half: bool = False,
+def save_pretrained(model: torch.nn.Module, path: str | os.PathLike, *, step: int = 0, half: bool = False,
                     meta: dict | None = None) -> Path:
-    """Write ``model`` (config + weights) to ``path``; returns the path."""
+    """Write ``model`` (its ``config`` dataclass + weights) to ``path``; returns the path."""
     state = {k: (v.half() if half and v.is_floating_point() else v).detach().clone()
              for k, v in model.state_dict().items()}
     atomic_torch_save(
@@ -83,13 +82,16 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     return data
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[EcmgModel, dict]:
-    """(model in eval mode, checkpoint dict without the weights) from ``path``."""
+def load_checkpoint(path: str | os.PathLike, model_class: type) -> tuple[torch.nn.Module, dict]:
+    """(``model_class`` in eval mode, checkpoint dict without the weights) from ``path``.
+
+    Generic: ``model_class(config)`` builds the model from ``model_class.config_class.from_dict``
+    of the stored config, so this module knows no model (and no model imports it back)."""
     name = str(path)
     data = read_checkpoint(path)
     try:
-        config = EcmgConfig.from_dict(data["config"])
-        model = EcmgModel(config)
+        config = model_class.config_class.from_dict(data["config"])
+        model = model_class(config)
     except (TypeError, ValueError) as exc:
         raise VmbError(f"checkpoint {name} has an invalid config: {exc}") from None
     state = data["state_dict"]
@@ -112,7 +114,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[EcmgModel, dict]:
     return model, info
 
 
-def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+def export_checkpoint(src: str | os.PathLike, dst: str | os.PathLike, model_class: type) -> Path:
     """Re-save a (training) checkpoint with float16 weights for shipping (about half the size)."""
-    model, info = load_checkpoint(src)
+    model, info = load_checkpoint(src, model_class)
     return save_pretrained(model, dst, step=info.get("step", 0), half=True, meta=info.get("meta"))

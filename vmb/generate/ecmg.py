@@ -33,10 +33,18 @@ from vmb.generate.conditioning import Conditions, attribute_ids, density_range
 from vmb.generate.longform import default_sections, overlap_callback, plan_windows, stitch
 from vmb.generate.model import EcmgModel
 from vmb.generate.representation import (
-    BARS_PER_SEGMENT, SEGMENT_STEPS, STEPS_PER_BAR, PianoRoll, bar_beats, crop_segment, fit_density, melody_runs,
-    step_mask, to_mode,
+    BARS_PER_SEGMENT,
+    SEGMENT_STEPS,
+    STEPS_PER_BAR,
+    PianoRoll,
+    crop_segment,
+    fit_density,
+    melody_runs,
+    step_mask,
+    to_mode,
 )
 from vmb.generate.sampler import FlowSampler
+from vmb.theory import bar_beats
 from vmb.types import Attributes, LeadSheet, Section
 from vmb.vocab import METERS, TEMPO_CLASSES, parse_key, tempo_class_of
 
@@ -153,7 +161,10 @@ class EcmgPipeline:
                 f"checkpoint {path}: the default ECMG checkpoint is not installed; train one with "
                 "`vmb train ecmg` or use --generator baseline"
             )
-        model, info = load_checkpoint(path)
+        model, info = load_checkpoint(path, EcmgModel)
+        if model.config.representation != PianoRoll.name:  # the codec the weights were trained with
+            raise VmbError(f"checkpoint {path} uses the representation {model.config.representation!r}; "
+                           f"this vmb decodes {PianoRoll.name!r}")
         pipe = cls(model, steps=steps, checkpoint=str(path), threads=threads)
         pipe.checkpoint_info = checkpoint_identity(path, info)
         return pipe

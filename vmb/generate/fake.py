@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from vmb.theory import bar_beats
 from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
 from vmb.vocab import KEY_NAMES, SCALES, tempo_class_of
 
@@ -19,8 +20,7 @@ def fake_lead_sheet(seed: int = 0, *, meter: str = "4/4", mode: str = "major", k
                     n_bars: int = 8) -> LeadSheet:
     rng = np.random.default_rng(seed)
     tonic = int(rng.integers(0, 12)) if key is None else KEY_NAMES.index(key)
-    num, den = (int(x) for x in meter.split("/"))
-    bar = num * 4 / den
+    bar = bar_beats(meter)
     scale = SCALES[mode]
     melody, degree, t = [], 7, 0.0
     while t < n_bars * bar - 1e-9:

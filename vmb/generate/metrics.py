@@ -18,10 +18,9 @@ import numpy as np
 
 from vmb.generate.conditioning import ATTRIBUTES, MODES, density_bin
 from vmb.generate.representation import LAYOUT, MELODY_LOW, melody_runs
+from vmb.theory import KK_MAJOR, KK_MINOR
 from vmb.vocab import SCALES
 
-KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 _MODE, _DENSITY = ATTRIBUTES.index("mode"), ATTRIBUTES.index("density")
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from vmb.generate import checkpoint
 from vmb.generate.conditioning import ConditionEncoder, Conditions
 from vmb.generate.controlformer import ControlFormer
 from vmb.generate.dit import DiT
@@ -59,6 +60,8 @@ class EcmgConfig:
 class EcmgModel(nn.Module):
     """Explicitly conditioned music generator (velocity predictor)."""
 
+    config_class = EcmgConfig  # what vmb.generate.checkpoint builds from a stored config
+
     def __init__(self, config: EcmgConfig):
         super().__init__()
         self.config = config
@@ -95,16 +98,12 @@ class EcmgModel(nn.Module):
 
     def save_pretrained(self, path, *, step: int = 0, half: bool = False, meta: dict | None = None):
         """Write config + weights to one file (see :mod:`vmb.generate.checkpoint`)."""
-        from vmb.generate.checkpoint import save_pretrained
-
-        return save_pretrained(self, path, step=step, half=half, meta=meta)
+        return checkpoint.save_pretrained(self, path, step=step, half=half, meta=meta)
 
     @classmethod
     def from_pretrained(cls, path) -> "EcmgModel":
         """Load a checkpoint file (raises VmbError naming the file when it is bad)."""
-        from vmb.generate.checkpoint import load_checkpoint
-
-        return load_checkpoint(path)[0]
+        return checkpoint.load_checkpoint(path, cls)[0]
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vmb.theory import bar_beats
 from vmb.types import Chord, LeadSheet, Note, Section
 from vmb.vocab import CHORD_QUALITIES, KEY_NAMES, SCALES, key_pitch_class
 
@@ -56,15 +57,10 @@ class LAYOUT:
 
 def bar_steps(meter: str) -> int:
     """Real 16th steps in one bar of ``meter`` ('4/4' -> 16, '3/4' and '6/8' -> 12, '2/4' -> 8)."""
-    num, den = (int(x) for x in meter.split("/"))
-    steps = round(num * 4 / den * STEPS_PER_BEAT)
+    steps = round(bar_beats(meter) * STEPS_PER_BEAT)
     if not 1 <= steps <= STEPS_PER_BAR:
         raise ValueError(f"meter {meter!r} does not fit {STEPS_PER_BAR} steps per bar")
     return steps
-
-
-def bar_beats(meter: str) -> float:
-    return bar_steps(meter) / STEPS_PER_BEAT
 
 
 def step_mask(meter: str, n_bars: int) -> np.ndarray:

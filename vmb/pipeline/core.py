@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -14,6 +12,7 @@ import numpy as np
 import vmb
 from vmb import MAX_SEED, VmbError
 from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_output_path  # noqa: F401 (re-exported)
+from vmb.theory import bar_beats, quarter_notes_per_pulse
 from vmb.types import (
     SCHEMA_VERSION,
     Attributes,
@@ -155,15 +154,6 @@ def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
     return out
 
 
-def quarter_notes_per_pulse(meter: str) -> float:
-    """How many quarter notes one counted beat lasts: a BPM in 6/8 counts dotted quarters.
-
-    Scores keep time in quarter notes; a request of "6/8 at 92 BPM" means 92 dotted-quarter
-    pulses a minute (the way musicians and beat trackers count it), i.e. 138 quarter notes.
-    """
-    return 1.5 if meter == "6/8" else 1.0
-
-
 # --------------------------------------------------------------------------- the music bridge
 
 
@@ -234,7 +224,7 @@ def _loop_plan(duration_s: float, quarter_bpm: float, meter: str, attrs: Attribu
     body bar) and the drummer's fill fall just before the loop point and lead back into bar 1;
     the closing bar itself is cut away. Returns (loop_beats, tempo_map, length_beats, sections).
     """
-    bar = Score(tracks=[], meter=meter).beats_per_bar
+    bar = bar_beats(meter)
     bars = max(2, round(duration_s * quarter_bpm / 60.0 / bar))
     loop_beats = bars * bar
     bpm = loop_beats * 60.0 / duration_s
@@ -258,7 +248,7 @@ def _loop_from_plan(length_beats: float, sections: list[Section] | None, meter: 
     As in :func:`_loop_plan`, one bar more is composed and cut away; a loop has no intro or
     outro, so those sections play as plain phrases. Returns (loop_beats, length_beats, sections).
     """
-    bar = Score(tracks=[], meter=meter).beats_per_bar
+    bar = bar_beats(meter)
     loop_beats = float(round(length_beats))
     if abs(loop_beats - length_beats) > 1e-6 or round(loop_beats) % round(bar) or loop_beats < 2 * bar:
         raise VmbError(f"a loop needs whole bars; the planned music is {length_beats:g} beats in {meter}")

@@ -17,11 +17,10 @@ import math
 
 import numpy as np
 
-from vmb import VmbError
+from vmb import VmbError, theory
 from vmb.render import grooves
 from vmb.render.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
-from vmb.render.styles import (PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style,
-                               roles_for)
+from vmb.render.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
 from vmb.render.voicing import Harmony, fold, place, voice
 from vmb.types import Attributes, LeadSheet, Note, Score, Section, TempoChange, Track
 from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
@@ -121,7 +120,7 @@ def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> l
     """
     asked = list(dict.fromkeys(normalize_instrument(i) for i in instruments))
     banned = {normalize_instrument(i) for i in excluded} - set(asked)
-    parts = [Part(s.role, s.instrument, s.pattern, s.threshold, s.volume, s.pan) for s in style.parts]
+    parts = [Part(s.role, s.instrument, s.pattern, s.joins_at_energy, s.volume, s.pan) for s in style.parts]
     for instrument in asked:
         _claim(parts, instrument, style)
     kept: list[Part] = []
@@ -153,8 +152,7 @@ def _kind(name: str) -> str:
 
 def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -> Plan:
     """Every bar's energy and kind, the drum fills, and the harmony of ``lead``."""
-    num, den = (int(x) for x in lead.meter.split("/"))
-    bar_beats = num * 4.0 / den
+    bar_beats = theory.bar_beats(lead.meter)
     length = float(lead.length_beats)
     final = bar_beats * math.floor((length - EPS) / bar_beats)
     tonic = PITCH_CLASS[lead.key.strip().upper()]
@@ -278,7 +276,7 @@ def _finish(notes: list[Note], part: Part, plan: Plan, tempo_map: list[TempoChan
             rng: np.random.Generator) -> list[Note]:
     """Swing, ties, range, humanising, clipping to [0, length] and same-pitch overlaps."""
     style, info = plan.style, INSTRUMENTS[part.instrument]
-    if style.swing > 0.5 and plan.meter != "6/8":
+    if style.swing > 0.5 and theory.meter(plan.meter).swing_allowed:
         for n in notes:
             end = _swing(n.start + n.duration, style.swing, style.swing_unit)
             n.start = _swing(n.start, style.swing, style.swing_unit)

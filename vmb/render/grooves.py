@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from vmb import theory
 from vmb.vocab import DRUM_NOTES
 
 LEVELS = ("light", "main", "full")
@@ -181,8 +182,7 @@ GROOVES: dict[str, Groove] = {
 
 def _bar_grids(groove: Groove, meter: str, level: str) -> tuple[Grids, float]:
     """The drum -> grid map for one bar and the bar length in beats."""
-    num, den = (int(x) for x in meter.split("/"))
-    bar_beats = num * 4.0 / den
+    bar_beats = theory.bar_beats(meter)
     if meter in groove.grids:
         return groove.grids[meter][level], bar_beats
     if meter == "2/4" and "4/4" in groove.grids:

@@ -26,6 +26,7 @@ from vmb import VmbError
 from vmb.retrieve.analyze_symbolic import chords_from_notes, describe_notes, lead_sheet_from_notes
 from vmb.retrieve.autotag import Analysis
 from vmb.retrieve.corpus import make_sections
+from vmb.theory import KK_PROFILES
 from vmb.types import Chord, LeadSheet, Note
 from vmb.vocab import KEY_NAMES
 
@@ -34,8 +35,6 @@ SR = 22050
 MAX_ANALYSIS_S = 300.0
 MAX_TRANSCRIBE_S = 90.0
 MIN_AUDIO_S = 1.0
-_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
 
 def load_audio(path: str | Path, *, max_seconds: float = MAX_ANALYSIS_S) -> tuple[np.ndarray, int]:
@@ -92,7 +91,7 @@ def key_from_chroma(chroma: np.ndarray) -> tuple[int, str, float]:
     best = (0, "major", -2.0)
     if float(np.std(chroma)) == 0:
         return 0, "major", 0.0
-    for mode, profile in (("major", _MAJOR), ("minor", _MINOR)):
+    for mode, profile in KK_PROFILES.items():
         for tonic in range(12):
             r = float(np.corrcoef(chroma, np.roll(profile, tonic))[0, 1])
             if r > best[2]:

@@ -21,7 +21,8 @@ import numpy as np
 from vmb import VmbError
 from vmb.retrieve.autotag import Analysis
 from vmb.retrieve.corpus import make_sections, skyline, snap
-from vmb.retrieve.harmony import bar_beats, find_key, harmonic_unit, harmonise, name_chord
+from vmb.retrieve.harmony import find_key, harmonic_unit, harmonise, name_chord
+from vmb.theory import bar_beats
 from vmb.types import Chord, LeadSheet, Note
 from vmb.vocab import INSTRUMENTS, KEY_NAMES, PITCH_CLASS
 

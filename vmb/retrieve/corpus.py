@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vmb.retrieve.harmony import bar_beats, find_key, harmonise, name_chord
-from vmb.retrieve.tagging import TuneInfo, pulse_beats, tag_tune
+from vmb.retrieve.harmony import find_key, harmonise, name_chord
+from vmb.retrieve.tagging import TuneInfo, tag_tune
+from vmb.theory import bar_beats, quarter_notes_per_pulse
 from vmb.types import Chord, LeadSheet, LibraryEntry, Note, Section
 from vmb.vocab import KEY_NAMES, METERS
 
@@ -338,7 +339,7 @@ def make_entry(sheet: LeadSheet, info: TuneInfo, entry_id: str) -> LibraryEntry:
     tags = tag_tune(entry_id, info, sheet)
     return LibraryEntry(
         id=entry_id, title=sheet.title, source=sheet.source, content_hash=melody_hash(sheet),
-        duration_s=round(sheet.length_beats / pulse_beats(sheet.meter) * 60.0 / tags.bpm, 2), genres=tags.genres,
+        duration_s=round(sheet.length_beats / quarter_notes_per_pulse(sheet.meter) * 60.0 / tags.bpm, 2), genres=tags.genres,
         moods=tags.moods, instruments=tags.instruments, bpm=tags.bpm, tempo_class=tags.tempo_class,
         key=sheet.key, mode=sheet.mode, meter=sheet.meter, description=tags.description,
         lead_sheet=sheet,

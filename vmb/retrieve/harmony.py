@@ -18,23 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vmb import theory
+from vmb.theory import bar_beats
 from vmb.types import Chord, Note
 from vmb.vocab import CHORD_QUALITIES
 
-# Krumhansl-Kessler key profiles (probe-tone ratings), index 0 = tonic.
-_MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
-_MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
 
-
-def bar_beats(meter: str) -> float:
-    """Length of one bar of ``meter`` ("6/8") in quarter-note beats."""
-    num, den = (int(x) for x in meter.split("/"))
-    return num * 4.0 / den
-
-
-def harmonic_unit(meter: str) -> float:
+def harmonic_unit(meter_name: str) -> float:
     """Beats per harmonic unit: half a bar in 4/4 and 6/8, a bar in 3/4 and 2/4."""
-    return {"4/4": 2.0, "6/8": 1.5}.get(meter, bar_beats(meter))
+    return theory.meter(meter_name).harmonic_unit
 
 
 def metric_weight(position: float, meter: str) -> float:
@@ -42,8 +34,7 @@ def metric_weight(position: float, meter: str) -> float:
     pos = round(position % bar_beats(meter), 4)
     if pos == 0:
         return 1.0
-    strong = {"4/4": (2.0,), "6/8": (1.5,), "3/4": (), "2/4": (1.0,)}.get(meter, ())
-    if pos in strong:
+    if pos in theory.meter(meter).strong_beats:
         return 0.8
     beat = 0.5 if meter == "6/8" else 1.0
     if abs(pos / beat - round(pos / beat)) < 1e-6:
@@ -80,7 +71,7 @@ def find_key(
     hist = pitch_class_histogram(notes, meter)
     final_pc = max(notes, key=lambda n: n.start).pitch % 12
     best, best_score = (0, "major"), -np.inf
-    for mode, profile in (("major", _MAJOR_PROFILE), ("minor", _MINOR_PROFILE)):
+    for mode, profile in theory.KK_PROFILES.items():
         for tonic in range(12):
             score = float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1]) if hist.std() > 0 else 0.0
             if tonic == final_pc:

@@ -5,7 +5,7 @@ Pure python: the tune builder calls :func:`tag_tune` once per lead sheet. Every 
 equally good words is seeded by the tune's id, so rebuilding gives the same tags.
 BPM counts the meter's pulse, as musicians and beat trackers do (and as the pipeline reads
 ``Attributes.tempo_bpm``): quarter notes in 2/4, 3/4 and 4/4, dotted quarters in 6/8 (a jig at
-dotted quarter = 120 has 120 BPM, i.e. 180 quarter notes a minute); see :func:`pulse_beats`.
+dotted quarter = 120 has 120 BPM, i.e. 180 quarter notes a minute); see :func:`vmb.theory.quarter_notes_per_pulse`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vmb.theory import quarter_notes_per_pulse
 from vmb.types import LeadSheet
 from vmb.vocab import MAX_BPM, MIN_BPM, tempo_class_of
 
@@ -113,16 +114,11 @@ def _quarter_bpm(q: str) -> float | None:
     return float(m.group(1)) if m else None
 
 
-def pulse_beats(meter: str) -> float:
-    """Quarter notes per counted pulse: 1.5 in 6/8 (dotted quarters), else 1."""
-    return 1.5 if meter == "6/8" else 1.0
-
-
 def suggest_bpm(info: TuneInfo, sheet: LeadSheet, kind: str) -> float:
     """A playing tempo in pulse BPM: the tempo field, a marking word, or the type's default."""
     bpm = _quarter_bpm(info.tempo) if info.tempo else None
     if bpm is not None:
-        bpm /= pulse_beats(sheet.meter)
+        bpm /= quarter_notes_per_pulse(sheet.meter)
     if bpm is None:
         words = info.notes.lower()
         bpm = next((float(v) for w, v in _TEMPO_WORDS if w in words), None)

@@ -1,0 +1,41 @@
+"""vmb.theory: the meter records and key finding every stage shares."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vmb import theory
+from vmb.vocab import METERS
+
+
+def test_every_vocabulary_meter_has_a_record():
+    assert tuple(theory.METER_RECORDS) == METERS
+
+
+@pytest.mark.parametrize("name, bar, pulse, pulses, unit", [
+    ("4/4", 4.0, 1.0, 4, 2.0), ("3/4", 3.0, 1.0, 3, 3.0), ("6/8", 3.0, 1.5, 2, 1.5), ("2/4", 2.0, 1.0, 2, 2.0)])
+def test_meter_records(name, bar, pulse, pulses, unit):
+    m = theory.meter(name)
+    assert (m.bar_beats, m.pulse_beats, m.pulses_per_bar, m.harmonic_unit) == (bar, pulse, pulses, unit)
+    assert theory.bar_beats(name) == bar and theory.quarter_notes_per_pulse(name) == pulse
+    assert m.swing_allowed == (name != "6/8")  # 6/8 already divides its pulse in three
+
+
+def test_an_unlisted_meter_gets_a_plain_record():
+    m = theory.meter("5/4")
+    assert m.bar_beats == 5.0 and m.pulse_beats == 1.0 and m.harmonic_unit == 5.0
+
+
+def test_key_finding_recovers_every_major_and_minor_key():
+    for mode, profile in theory.KK_PROFILES.items():
+        for tonic in range(12):
+            found_tonic, found_mode, r = theory.estimate_key(np.roll(profile, tonic))
+            assert (found_tonic, found_mode) == (tonic, mode) and r == pytest.approx(1.0)
+
+
+def test_a_scale_histogram_names_its_key_and_a_flat_one_correlates_zero():
+    d_minor = np.zeros(12)
+    d_minor[[2, 4, 5, 7, 9, 10, 0]] = [3, 1, 2, 1, 2, 1, 1]  # D natural minor, tonic and fifth weighted
+    assert theory.estimate_key(d_minor)[:2] == (2, "minor")
+    assert set(theory.key_correlations(np.ones(12)).values()) == {0.0}

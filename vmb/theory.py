@@ -1,0 +1,96 @@
+"""Music facts, in one place: meters, key profiles and key finding.
+
+A shared module (like :mod:`vmb.types` and :mod:`vmb.vocab`): every stage may import it, and it
+imports nothing of vmb's but the vocabulary. Units: positions and lengths in quarter-note
+beats ("beats"), as in :class:`vmb.types.Score`; a *pulse* is the beat a listener counts (a
+dotted quarter in 6/8), which is what a BPM in a request or a sidecar counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vmb.vocab import METERS
+
+
+@dataclass(frozen=True)
+class Meter:
+    """One supported meter, everything the stages need to know about it."""
+
+    name: str  # "4/4"
+    numerator: int
+    denominator: int
+    pulse_beats: float  # quarter notes per counted pulse: 1.5 in 6/8 (dotted quarters), else 1
+    harmonic_unit: float  # beats per chord slot: half a bar in 4/4 and 6/8, a bar in 3/4 and 2/4
+    strong_beats: tuple[float, ...]  # beats into the bar, after the downbeat, that carry a secondary accent
+    swing_allowed: bool  # 6/8 already divides its pulse in three: no swung eighths
+
+    @property
+    def bar_beats(self) -> float:
+        """Length of one bar in quarter-note beats (6/8 -> 3)."""
+        return self.numerator * 4.0 / self.denominator
+
+    @property
+    def pulses_per_bar(self) -> int:
+        """Counted pulses per bar (6/8 -> 2, 3/4 -> 3)."""
+        return round(self.bar_beats / self.pulse_beats)
+
+
+METER_RECORDS: dict[str, Meter] = {m.name: m for m in [
+    Meter("4/4", 4, 4, pulse_beats=1.0, harmonic_unit=2.0, strong_beats=(2.0,), swing_allowed=True),
+    Meter("3/4", 3, 4, pulse_beats=1.0, harmonic_unit=3.0, strong_beats=(), swing_allowed=True),
+    Meter("6/8", 6, 8, pulse_beats=1.5, harmonic_unit=1.5, strong_beats=(1.5,), swing_allowed=False),
+    Meter("2/4", 2, 4, pulse_beats=1.0, harmonic_unit=2.0, strong_beats=(1.0,), swing_allowed=True),
+]}
+assert tuple(METER_RECORDS) == METERS  # the vocabulary lists the meters; this module describes them
+
+
+def meter(name: str) -> Meter:
+    """The record of a supported meter; other "N/D" meters get a plain record (pulse = a quarter)."""
+    if name in METER_RECORDS:
+        return METER_RECORDS[name]
+    num, den = (int(x) for x in name.split("/"))
+    bar = num * 4.0 / den
+    return Meter(name, num, den, pulse_beats=1.0, harmonic_unit=bar, strong_beats=(), swing_allowed=True)
+
+
+def bar_beats(meter_name: str) -> float:
+    """Length of one bar of ``meter_name`` ("6/8") in quarter-note beats."""
+    return meter(meter_name).bar_beats
+
+
+def quarter_notes_per_pulse(meter_name: str) -> float:
+    """How many quarter notes one counted beat lasts: a BPM in 6/8 counts dotted quarters.
+
+    Scores keep time in quarter notes; a request of "6/8 at 92 BPM" means 92 dotted-quarter
+    pulses a minute (the way musicians and beat trackers count it), i.e. 138 quarter notes.
+    """
+    return meter(meter_name).pulse_beats
+
+
+# --------------------------------------------------------------------------- keys
+
+# Krumhansl-Kessler key profiles (probe-tone ratings), index 0 = the tonic.
+KK_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+KK_PROFILES = {"major": KK_MAJOR, "minor": KK_MINOR}
+
+
+def key_correlations(histogram: np.ndarray) -> dict[tuple[int, str], float]:
+    """Krumhansl-Schmuckler: the correlation of a (12,) pitch-class histogram with all 24 keys.
+
+    Keys are (tonic pitch class, mode), major keys first; a flat histogram correlates 0 with all.
+    """
+    hist = np.asarray(histogram, dtype=np.float64)
+    flat = not hist.std() > 0
+    return {(tonic, mode): 0.0 if flat else float(np.corrcoef(hist, np.roll(profile, tonic))[0, 1])
+            for mode, profile in KK_PROFILES.items() for tonic in range(12)}
+
+
+def estimate_key(histogram: np.ndarray) -> tuple[int, str, float]:
+    """(tonic pitch class, mode, correlation) of the key whose profile best fits ``histogram``."""
+    scores = key_correlations(histogram)
+    (tonic, mode), best = max(scores.items(), key=lambda kv: kv[1])
+    return tonic, mode, best
