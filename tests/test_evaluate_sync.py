@@ -7,6 +7,7 @@ from vmb.evaluate.sync import (
     audio_onsets,
     binned_beat_scores,
     coverage,
+    evaluate_heard_sync,
     evaluate_sync,
     hit,
     nearest_distance,
@@ -58,3 +59,18 @@ def test_audio_onsets_find_clicks():
     onsets = audio_onsets(audio, sr)
     assert len(onsets) == 3
     assert np.abs(onsets - [0.5, 1.25, 2.0]).max() < 0.05  # onset frames are 23 ms hops
+
+
+def test_heard_sync_scores_the_onsets_of_the_audio():
+    sr = 22050
+    audio = np.zeros(3 * sr, np.float32)
+    for t in (0.5, 1.25, 2.0):  # clicks: three onsets
+        i = int(t * sr)
+        audio[i : i + 200] = np.hanning(200) * np.sin(np.arange(200))
+    stereo = np.stack([audio, audio], axis=1)
+    scores = evaluate_heard_sync([2.7, 0.5, 1.25, 2.0], stereo, sr, duration_s=3.0)
+    assert scores["n_events"] == 4 and scores["n_beats"] == 3
+    assert scores["coverage@50ms"] == pytest.approx(3 / 4)  # the event at 2.7 s has no onset
+    assert scores["hit@50ms"] == pytest.approx(1.0)  # every onset is on an event
+    assert scores["median_error_s"] < 0.05  # onsets are found within about a 23 ms frame
+    assert scores["coverage@100ms"] == pytest.approx(3 / 4)
