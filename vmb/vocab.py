@@ -1,9 +1,10 @@
 """The tag vocabularies every stage shares: genres, moods, instruments, tempo classes, keys.
 
 Modelled on the tags the VMB paper shows and on the MTG-Jamendo mood/theme and
-instrument lists. Every name is lower case; look-ups go through the ``normalize_*``
-functions, which accept common spellings and raise :class:`VocabError` with the
-closest names for anything unknown.
+instrument lists. Genres and moods are records in ``vmb/data/*.toml`` (:mod:`vmb.knowledge`);
+the genre and mood tables here are views of them. Every name is lower case; look-ups go
+through the ``normalize_*`` functions, which accept common spellings and raise
+:class:`VocabError` with the closest names for anything unknown.
 """
 
 from __future__ import annotations
@@ -11,94 +12,28 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from vmb.knowledge import knowledge
+
 
 class VocabError(ValueError):
     """An attribute value that is not in the vocabulary (the message suggests close names)."""
 
 
-# --------------------------------------------------------------------------- genres
+# --------------------------------------------------------------------------- genres and moods
+
+# Views of the records in vmb/data/genres.toml and vmb/data/moods.toml (vmb.knowledge), in
+# file order: edit the records, not these tables.
 
 # genre -> (typical BPM range, a short phrase used to describe and embed it)
 GENRES: dict[str, tuple[tuple[int, int], str]] = {
-    "pop": ((96, 128), "catchy pop song with a steady beat"),
-    "rock": ((100, 150), "driving rock with distorted guitars and live drums"),
-    "electronic": ((118, 132), "electronic dance music with synthesizers and a four-on-the-floor kick"),
-    "hip hop": ((80, 98), "laid-back hip hop beat with boom-bap drums"),
-    "lofi": ((70, 90), "lo-fi chill beat, mellow and dusty"),
-    "jazz": ((90, 180), "jazz with swing feel, walking bass and rich chords"),
-    "blues": ((70, 120), "blues shuffle with guitar and a twelve-bar feel"),
-    "classical": ((60, 130), "classical chamber music with strings and piano"),
-    "cinematic": ((60, 110), "cinematic orchestral film score, epic and sweeping"),
-    "ambient": ((55, 80), "ambient soundscape with slow evolving pads"),
-    "folk": ((80, 120), "acoustic folk with guitar and simple melody"),
-    "country": ((90, 130), "country music with acoustic guitar and a train beat"),
-    "latin": ((90, 130), "latin music with clave rhythm and percussion"),
-    "piano": ((60, 110), "solo piano piece, intimate and expressive"),
-    "funk": ((95, 115), "funky groove with syncopated bass and tight drums"),
-    "reggae": ((70, 90), "reggae with offbeat guitar skank and a one-drop groove"),
-    "world": ((80, 120), "world music with traditional instruments"),
-    "children": ((100, 130), "playful children's music, light and bouncy"),
+    g.name: (g.tempo_range, g.phrase) for g in knowledge().genres.values()
 }
-
-GENRE_ALIASES = {
-    "hiphop": "hip hop", "hip-hop": "hip hop", "rap": "hip hop", "lo-fi": "lofi", "lo fi": "lofi",
-    "edm": "electronic", "techno": "electronic", "house": "electronic", "dance": "electronic",
-    "electronica": "electronic", "synthwave": "electronic", "orchestral": "cinematic",
-    "film": "cinematic", "soundtrack": "cinematic", "score": "cinematic", "epic": "cinematic",
-    "acoustic": "folk", "singer-songwriter": "folk", "solo piano": "piano", "bossa nova": "latin",
-    "salsa": "latin", "samba": "latin", "baroque": "classical", "chamber": "classical",
-    "swing": "jazz", "bebop": "jazz", "chillout": "ambient", "new age": "ambient",
-    "kids": "children", "soul": "funk", "rnb": "funk", "r&b": "funk",
-}
-
-# --------------------------------------------------------------------------- moods
+GENRE_ALIASES: dict[str, str] = {a: g.name for g in knowledge().genres.values() for a in g.aliases}
 
 # mood -> (valence -1..1, arousal -1..1): positions on Russell's circumplex, used to map
 # visual affect to moods and to pick tempo/mode/energy from moods.
-MOODS: dict[str, tuple[float, float]] = {
-    "happy": (0.8, 0.5),
-    "fun": (0.7, 0.6),
-    "uplifting": (0.7, 0.5),
-    "hopeful": (0.6, 0.2),
-    "energetic": (0.5, 0.9),
-    "powerful": (0.2, 0.85),
-    "epic": (0.3, 0.8),
-    "adventure": (0.45, 0.7),
-    "heroic": (0.5, 0.7),
-    "playful": (0.7, 0.45),
-    "romantic": (0.6, -0.1),
-    "love": (0.7, 0.0),
-    "calm": (0.35, -0.75),
-    "relaxing": (0.45, -0.65),
-    "peaceful": (0.5, -0.7),
-    "dreamy": (0.3, -0.5),
-    "nostalgic": (0.0, -0.35),
-    "emotional": (-0.1, 0.1),
-    "melancholic": (-0.5, -0.4),
-    "sad": (-0.7, -0.45),
-    "dark": (-0.6, 0.1),
-    "mysterious": (-0.25, 0.0),
-    "suspenseful": (-0.4, 0.55),
-    "tense": (-0.5, 0.7),
-    "dramatic": (-0.1, 0.65),
-    "angry": (-0.75, 0.85),
-    "meditative": (0.2, -0.85),
-    "groovy": (0.6, 0.4),
-    "cool": (0.3, 0.0),
-    "funny": (0.8, 0.55),
-}
-
-MOOD_ALIASES = {
-    "joyful": "happy", "cheerful": "happy", "bright": "happy", "sunny": "happy",
-    "chill": "relaxing", "relaxed": "relaxing", "serene": "peaceful", "tranquil": "peaceful",
-    "soothing": "calm", "quiet": "calm", "gentle": "calm", "melancholy": "melancholic",
-    "somber": "sad", "sombre": "sad", "gloomy": "dark", "ominous": "dark", "scary": "dark",
-    "creepy": "dark", "horror": "dark", "mystery": "mysterious", "suspense": "suspenseful",
-    "exciting": "energetic", "intense": "powerful", "triumphant": "heroic", "inspiring": "uplifting",
-    "inspirational": "uplifting", "motivational": "uplifting", "sentimental": "emotional",
-    "poignant": "emotional", "wistful": "nostalgic", "tender": "romantic", "funky": "groovy",
-    "aggressive": "angry", "comedic": "funny", "whimsical": "playful", "ethereal": "dreamy",
-}
+MOODS: dict[str, tuple[float, float]] = {m.name: (m.valence, m.arousal) for m in knowledge().moods.values()}
+MOOD_ALIASES: dict[str, str] = {a: m.name for m in knowledge().moods.values() for a in m.aliases}
 
 # --------------------------------------------------------------------------- instruments
 

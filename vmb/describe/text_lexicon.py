@@ -4,92 +4,24 @@ The prototype phrases are what a text is compared with in the MiniLM embedding s
 per mood, genre, instrument and tempo class, mixing musical words ("soft gentle music") with
 the scenes people ask music for ("a quiet evening at home"). The keyword tables catch words
 that name an attribute outright; they extend the aliases in :mod:`vmb.vocab`.
+
+Everything about one mood or genre (prototypes, extra words, tempo and minor tendencies, usual
+moods, context rules) is a record in ``vmb/data/moods.toml`` or ``genres.toml``
+(:mod:`vmb.knowledge`); the mood and genre tables here are views of those records. Tempo
+classes, instruments and the context words stay here.
 """
 
 from __future__ import annotations
 
-# mood -> phrases (every key of vocab.MOODS must appear)
-MOOD_PROTOTYPES: dict[str, list[str]] = {
-    "happy": ["happy cheerful music", "joyful bright and sunny", "a happy day full of smiles",
-              "celebrating with friends and laughing"],
-    "fun": ["fun lighthearted music", "having a great time at a party", "a fun bouncy tune",
-            "silly games and good times"],
-    "uplifting": ["uplifting inspiring music", "a motivational moment of success",
-                  "rising optimistic and positive", "feel-good inspirational background music"],
-    "hopeful": ["hopeful music", "a new beginning full of promise", "sunrise after a long night",
-                "looking forward to a brighter future"],
-    "energetic": ["energetic high energy music", "fast intense action and adrenaline",
-                  "a workout pumping with energy", "racing at full speed"],
-    "powerful": ["powerful intense music", "strong and forceful with heavy impact",
-                 "massive loud and mighty", "a fierce fight"],
-    "epic": ["epic grand music", "a huge battle of armies", "vast and majestic landscapes",
-             "a legendary moment of glory"],
-    "adventure": ["adventure music", "exploring unknown lands on a journey", "an expedition to a distant land",
-                  "setting sail for new horizons"],
-    "heroic": ["heroic triumphant music", "the hero wins the day", "victory and glory",
-               "a brave knight returns victorious"],
-    "playful": ["playful whimsical music", "cartoon characters playing tricks", "a mischievous little game",
-                "kids playing in the park"],
-    "romantic": ["romantic tender music", "a candlelit dinner for two lovers", "a wedding kiss",
-                 "falling in love under the stars"],
-    "love": ["a love song", "deep affection for someone dear", "a warm embrace with my love"],
-    "calm": ["calm quiet gentle music", "a still and quiet evening", "soft soothing background music",
-             "rain falling softly at night"],
-    "relaxing": ["relaxing chill music", "lying on the beach doing nothing", "unwinding after a long day",
-                 "easy laid-back vibes"],
-    "peaceful": ["peaceful serene music", "a tranquil lake at dawn", "quiet nature with birds singing",
-                 "harmony and stillness"],
-    "dreamy": ["dreamy ethereal music", "floating among the clouds", "a hazy dream world",
-               "soft shimmering starlight"],
-    "nostalgic": ["nostalgic music", "memories of childhood and old photographs", "remembering the good old days",
-                  "a faded home video from long ago"],
-    "emotional": ["emotional heartfelt music", "a moving and touching moment", "feelings running deep",
-                  "tears of joy and sorrow"],
-    "melancholic": ["melancholic wistful music", "a lonely rainy night", "bittersweet reflection",
-                    "grey autumn afternoon alone"],
-    "sad": ["sad sorrowful music", "grief and loss", "crying alone after a breakup", "a funeral"],
-    "dark": ["dark ominous music", "a horror movie scene", "evil lurking in the shadows",
-             "a haunted abandoned house"],
-    "mysterious": ["mysterious music", "an unsolved mystery", "secrets hidden in an ancient ruin",
-                   "strange fog and the unknown"],
-    "suspenseful": ["suspenseful music", "something is about to happen", "sneaking past the guards",
-                    "waiting for the monster to appear"],
-    "tense": ["tense nervous music", "a dangerous standoff", "anxiety and pressure rising",
-              "a ticking bomb"],
-    "dramatic": ["dramatic music", "a shocking revelation", "a dramatic turning point in the story",
-                 "a heated confrontation"],
-    "angry": ["angry aggressive music", "rage and fury", "screaming heavy metal", "a violent riot"],
-    "meditative": ["meditative music", "deep breathing meditation and yoga", "a zen monastery",
-                   "mindfulness and inner peace"],
-    "groovy": ["groovy funky music", "dancing to a funky bassline", "a smooth groove on the dance floor",
-               "nodding along to the rhythm"],
-    "cool": ["cool stylish music", "a slick confident walk through the city", "smooth laid-back jazz lounge",
-             "late night city lights"],
-    "funny": ["funny comedic music", "a clumsy slapstick accident", "a hilarious comedy scene",
-              "a clown at the circus"],
-}
+from vmb.knowledge import knowledge
 
-GENRE_PROTOTYPES: dict[str, list[str]] = {
-    "pop": ["pop music", "a catchy radio pop song", "a chart pop hit with hooks"],
-    "rock": ["rock music", "a rock band with electric guitars", "a loud rock anthem"],
-    "electronic": ["electronic dance music", "EDM club track with synthesizers", "techno rave"],
-    "hip hop": ["hip hop music", "a rap beat", "boom-bap hip hop"],
-    "lofi": ["lo-fi chill beats", "lofi hip hop to study to", "dusty mellow lo-fi"],
-    "jazz": ["jazz music", "a jazz club with saxophone", "swinging jazz band"],
-    "blues": ["blues music", "a twelve-bar blues shuffle", "a bluesy guitar lament"],
-    "classical": ["classical music", "a string quartet", "baroque chamber music"],
-    "cinematic": ["cinematic film score", "an orchestral movie soundtrack", "a trailer score",
-                  "music for a movie scene"],
-    "ambient": ["ambient music", "slowly evolving atmospheric soundscape", "drones and pads"],
-    "folk": ["folk music", "acoustic folk song", "a campfire sing-along"],
-    "country": ["country music", "a country song from Nashville", "cowboys and the open prairie"],
-    "latin": ["latin music", "salsa and samba rhythms", "a bossa nova"],
-    "piano": ["solo piano piece", "a piano ballad", "an intimate piano solo"],
-    "funk": ["funk music", "a funky slap bass groove", "soul and funk"],
-    "reggae": ["reggae music", "jamaican reggae with offbeat guitar", "island vibes"],
-    "world": ["world music", "traditional folk instruments from around the world", "ethnic percussion"],
-    "children": ["children's music", "a nursery rhyme", "music for kids"],
-}
+_MOODS = knowledge().moods.values()
+_GENRES = knowledge().genres.values()
+
+# Views of the mood and genre records (vmb/data/moods.toml, genres.toml), in file order: the
+# order of the prototype tables matters (scores are averaged and ties broken by it).
+MOOD_PROTOTYPES: dict[str, list[str]] = {m.name: list(m.prototypes) for m in _MOODS}
+GENRE_PROTOTYPES: dict[str, list[str]] = {g.name: list(g.prototypes) for g in _GENRES}
 
 TEMPO_PROTOTYPES: dict[str, list[str]] = {
     "slow": ["slow music", "a slow gentle tempo", "a lullaby", "slow and unhurried", "a slow ballad"],
@@ -147,54 +79,15 @@ INSTRUMENT_PROTOTYPES: dict[str, list[str]] = {
 }
 
 # Extra word forms that name a mood outright ("sadness" -> sad), on top of vocab.MOOD_ALIASES.
-# "love" and "cool" are left to the embedding: "I love jazz" and "a cool breeze" name no mood.
-MOOD_WORDS: dict[str, str] = {
-    "happiness": "happy", "joy": "happy", "glad": "happy", "upbeat": "happy", "sadness": "sad",
-    "sorrow": "sad", "sorrowful": "sad", "grief": "sad", "mournful": "sad", "tragic": "sad",
-    "heartbreak": "sad", "calming": "calm", "calmness": "calm", "relax": "relaxing",
-    "peace": "peaceful", "dream": "dreamy", "dreams": "dreamy", "dreamlike": "dreamy",
-    "nostalgia": "nostalgic", "energy": "energetic", "tension": "tense", "drama": "dramatic",
-    "anger": "angry", "rage": "angry", "furious": "angry", "romance": "romantic", "hope": "hopeful",
-    "adventurous": "adventure", "hero": "heroic", "heroes": "heroic", "victorious": "heroic",
-    "mystic": "mysterious", "mystical": "mysterious", "eerie": "dark", "sinister": "dark",
-    "menacing": "dark", "haunting": "dark", "spooky": "dark", "meditation": "meditative",
-    "groove": "groovy", "emotion": "emotional", "heartfelt": "emotional", "lonely": "melancholic",
-    "loneliness": "melancholic", "bittersweet": "melancholic", "silly": "funny", "hilarious": "funny",
-    "playfulness": "playful", "fierce": "powerful", "mighty": "powerful", "majestic": "epic",
-    "nervous": "tense", "anxious": "tense", "suspense": "suspenseful", "thrilling": "suspenseful",
-    "cozy": "relaxing", "cosy": "relaxing", "laid-back": "relaxing", "mellow": "relaxing",
-}
-MOOD_KEYWORD_SKIP = {"love", "cool", "bright", "gentle"}  # too loose alone
-
-# mood -> how fast music with that mood usually moves, -1 (slow) .. 1 (fast). Not arousal:
-# tense or dramatic music is aroused but rarely fast.
-MOOD_TEMPO: dict[str, float] = {
-    "happy": 0.6, "fun": 0.7, "uplifting": 0.5, "hopeful": 0.0, "energetic": 1.0, "powerful": 0.8,
-    "epic": 0.6, "adventure": 0.6, "heroic": 0.5, "playful": 0.5, "romantic": -0.6, "love": -0.5,
-    "calm": -0.8, "relaxing": -0.6, "peaceful": -0.8, "dreamy": -0.7, "nostalgic": -0.4,
-    "emotional": -0.5, "melancholic": -0.7, "sad": -0.8, "dark": -0.2, "mysterious": -0.3,
-    "suspenseful": 0.0, "tense": 0.2, "dramatic": 0.1, "angry": 0.9, "meditative": -1.0,
-    "groovy": 0.3, "cool": 0.0, "funny": 0.6,
-}
-
-# mood -> how often music with that mood is in a minor key, 0..1 (epic trailer music and battle
-# cues are minor although the circumplex puts "epic" at positive valence).
-MOOD_MINOR: dict[str, float] = {
-    "happy": 0.05, "fun": 0.1, "uplifting": 0.1, "hopeful": 0.2, "energetic": 0.45, "powerful": 0.6,
-    "epic": 0.65, "adventure": 0.4, "heroic": 0.25, "playful": 0.1, "romantic": 0.3, "love": 0.25,
-    "calm": 0.3, "relaxing": 0.25, "peaceful": 0.2, "dreamy": 0.4, "nostalgic": 0.55, "emotional": 0.65,
-    "melancholic": 0.85, "sad": 0.9, "dark": 0.95, "mysterious": 0.85, "suspenseful": 0.9, "tense": 0.9,
-    "dramatic": 0.8, "angry": 0.9, "meditative": 0.35, "groovy": 0.4, "cool": 0.5, "funny": 0.05,
-}
-
+MOOD_WORDS: dict[str, str] = {w: m.name for m in _MOODS for w in m.text_words}
+# Names and aliases too loose alone: "I love jazz" and "a cool breeze" name no mood.
+MOOD_KEYWORD_SKIP: set[str] = {w for m in _MOODS for w in m.loose_words}
+# mood -> how fast music with that mood usually moves, -1 (slow) .. 1 (fast).
+MOOD_TEMPO: dict[str, float] = {m.name: m.tempo_tendency for m in _MOODS}
+# mood -> how often music with that mood is in a minor key, 0..1.
+MOOD_MINOR: dict[str, float] = {m.name: m.minor_tendency for m in _MOODS}
 # genre -> moods it usually carries; a named genre nudges these up a little.
-GENRE_MOODS: dict[str, list[str]] = {
-    "blues": ["melancholic", "emotional", "cool"], "lofi": ["relaxing", "calm"], "ambient": ["calm", "dreamy"],
-    "jazz": ["cool", "relaxing"], "funk": ["groovy"], "reggae": ["relaxing", "groovy"], "rock": ["energetic"],
-    "electronic": ["energetic"], "hip hop": ["cool", "groovy"], "children": ["playful", "happy"],
-    "cinematic": ["epic", "dramatic"], "classical": ["emotional"], "country": ["nostalgic"], "folk": ["nostalgic"],
-    "latin": ["groovy", "fun"], "pop": ["happy"], "piano": ["emotional", "calm"], "world": ["peaceful"],
-}
+GENRE_MOODS: dict[str, list[str]] = {g.name: list(g.moods) for g in _GENRES}
 
 # Words that name a tempo class ("not fast" is handled by negation).
 TEMPO_WORDS: dict[str, str] = {
@@ -218,18 +111,11 @@ IMPLIED_INSTRUMENTS: dict[str, list[str]] = {
 }
 
 # Extra genre words (vocab.GENRE_ALIASES has the rest).
-GENRE_WORDS: dict[str, str] = {
-    "metal": "rock", "punk": "rock", "grunge": "rock", "indie": "rock", "dubstep": "electronic",
-    "trance": "electronic", "drum and bass": "electronic", "dnb": "electronic", "jazzy": "jazz",
-    "bluesy": "blues", "symphonic": "cinematic", "trailer": "cinematic", "cinematic": "cinematic",
-    "bluegrass": "country", "reggaeton": "latin", "tango": "latin", "flamenco": "latin",
-    "lullaby": "children", "nursery rhyme": "children", "waltz": "classical", "lofi": "lofi",
-    "synth-pop": "pop", "synthpop": "pop", "electropop": "pop", "k-pop": "pop", "indie pop": "pop",
-}
+GENRE_WORDS: dict[str, str] = {w: g.name for g in _GENRES for w in g.text_words}
 # Words that are a genre only next to a music noun ("house music", not "a haunted house").
-GENRE_NEEDS_MUSIC_NOUN = {"house", "dance", "soul", "chamber", "world", "score", "swing", "film"}
+GENRE_NEEDS_MUSIC_NOUN: set[str] = {w for g in _GENRES for w in g.needs_music_noun}
 # Words that are a genre unless an article/preposition shows they are something else ("on a rock").
-GENRE_AMBIGUOUS = {"rock", "country", "pop", "latin", "acoustic", "folk"}
+GENRE_AMBIGUOUS: set[str] = {w for g in _GENRES for w in g.ambiguous_words}
 MUSIC_NOUNS = {
     "music", "song", "songs", "track", "tracks", "tune", "tunes", "anthem", "ballad", "band", "beat",
     "beats", "groove", "style", "vibe", "vibes", "feel", "piece", "riff", "riffs", "sound", "jam",
