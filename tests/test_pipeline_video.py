@@ -4,13 +4,40 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
 
 import av
+import mido
+import pytest
 import numpy as np
 import soundfile as sf
 
 from video_fixtures import make_video
 from vmb.cli import main
+from vmb.evaluate.sync import evaluate_heard_sync
+from vmb.pipeline import generate_from_text, generate_from_video
+from vmb.types import Attributes
+
+
+def _midi_mean_bpm(path, duration_s: float, quarters_per_beat: float = 1.0) -> float:
+    """The tempo a MIDI file plays at over its first ``duration_s`` seconds, in counted beats a minute."""
+    mid = mido.MidiFile(str(path))
+    changes, tick = [], 0
+    for msg in mid.tracks[0]:
+        tick += msg.time
+        if msg.type == "set_tempo":
+            changes.append((tick / mid.ticks_per_beat, msg.tempo / 1e6))  # (quarter note, s per quarter)
+    changes.append((float("inf"), changes[-1][1]))
+    quarters, left = 0.0, duration_s
+    for (beat, spq), (next_beat, _) in zip(changes, changes[1:]):
+        span_s = (next_beat - beat) * spq
+        if span_s >= left:
+            quarters = beat + left / spq
+            break
+        left -= span_s
+    return 60.0 * quarters / quarters_per_beat / duration_s
 
 
 def test_video_to_scored_mp4(tmp_path, capsys):
@@ -35,17 +62,27 @@ def test_video_to_scored_mp4(tmp_path, capsys):
     assert len(cues["cuts_s"]) == len(cuts) and len(beats) > 4
     assert {"mp4", "wav", "midi", "cues", "plot"} <= set(result["files"])
     assert out.with_suffix(".timing.png").exists()
+    # What is reported is what was made: the MIDI plays at the tempo the JSON and the cues state.
+    reported = result["attributes"]["tempo_bpm"]
+    assert _midi_mean_bpm(out.with_suffix(".mid"), video_s) == pytest.approx(reported, abs=0.1)
+    assert cues["attributes"]["tempo_bpm"] == reported == cues["sync"]["mean_bpm"]
+    # The MP4 gets the same mode as the WAV beside it (mkstemp used to leave it 0600).
+    modes = {p.suffix: stat.S_IMODE(os.stat(p).st_mode) for p in (out, out.with_suffix(".wav"))}
+    assert modes[".mp4"] == modes[".wav"]
 
 
 def test_video_loop_ends_on_a_bar_line_and_wraps_seamlessly(tmp_path, capsys):
     clip = tmp_path / "clip.mp4"
     make_video(clip, duration_s=7.0, cuts_s=(2.2, 4.9))
     out = tmp_path / "loop.mp4"
-    assert main(["generate", "--video", str(clip), "--loop", "--json", "-o", str(out)]) == 0
-    capsys.readouterr()
+    assert main(["generate", "--video", str(clip), "--loop", "-o", str(out)]) == 0
+    printed = float(re.search(r"^music: ([0-9.]+) BPM", capsys.readouterr().err, re.M).group(1))
     cues = json.loads(out.with_suffix(".cues.json").read_text())
     audio, sr = sf.read(out.with_suffix(".wav"))
     assert abs(len(audio) / sr - 7.0) <= 1 / 25
+    # The printed tempo, the cue sheet's and the MIDI's agree (they once said 85, 85 and 80).
+    assert printed == cues["attributes"]["tempo_bpm"]
+    assert _midi_mean_bpm(out.with_suffix(".mid"), 7.0) == pytest.approx(printed, abs=0.1)
     # the video's end is a downbeat: the next bar (bar 1 of the repeat) starts where the clip restarts
     assert cues["sync"]["end_on_downbeat"]
     steps = np.abs(np.diff(audio, axis=0)).max(axis=1)
@@ -53,6 +90,40 @@ def test_video_loop_ends_on_a_bar_line_and_wraps_seamlessly(tmp_path, capsys):
     window = int(0.1 * sr)
     rms_end, rms_start = (float(np.sqrt(np.mean(x**2))) for x in (audio[-window:], audio[:window]))
     assert 0.4 < rms_end / rms_start < 2.5  # no fade at either side of the seam
+
+
+def test_six_eight_tempo_counts_dotted_quarters_as_on_the_text_path(tmp_path):
+    """--meter 6/8 --tempo 92: 92 dotted quarters (138 quarter notes) a minute, text or video."""
+    user = Attributes(meter="6/8", tempo_bpm=92.0, tempo_class="medium")
+    text = generate_from_text("a walk by the sea", user=user, duration_s=8.0, seed=0, generator="baseline")
+    assert text.attributes.tempo_bpm == 92.0 and text.score.tempo_map[0].bpm == pytest.approx(138.0)
+    clip = tmp_path / "clip.mp4"
+    make_video(clip, duration_s=8.0, cuts_s=(2.6, 5.3))
+    video = generate_from_video(clip, user=user, seed=0, generator="baseline")
+    plan = video.video["plan"]
+    # The same counted tempo, within the bend a video may apply to an explicit tempo (4 %):
+    # 8 s of music hold about 8 * 138 / 60 quarter notes, not 8 * 92 / 60.
+    quarters = video.score.seconds_to_beat(8.0)
+    assert 60 * quarters / 1.5 / 8.0 == pytest.approx(video.attributes.tempo_bpm, abs=0.1)
+    assert video.attributes.tempo_bpm == pytest.approx(92.0, rel=0.04)
+    assert video.score.meter == "6/8" and plan.beats_per_bar == 2  # two dotted quarters a bar
+    assert np.median(np.diff(plan.beats_s)) == pytest.approx(60 / 92, rel=0.04)
+
+
+FLAT_SHOTS = ((200, 60, 50), (40, 150, 60), (60, 170, 70), (50, 70, 190), (230, 140, 40), (120, 60, 150))
+
+
+def test_every_cut_of_a_five_cut_video_is_heard_on_a_beat(tmp_path):
+    """15 s, five hard cuts at irregular times between flat colours (two similar greens): all
+    five are found, and the rendered music has an onset within 50 ms of at least four."""
+    clip = tmp_path / "five.mp4"
+    true = make_video(clip, duration_s=15.0, cuts_s=(2.1, 4.7, 6.2, 9.9, 12.4), colours=FLAT_SHOTS, seed=3)
+    result = generate_from_video(clip, seed=0)
+    timing, plan = result.video["timing"], result.video["plan"]
+    assert timing.cuts_s == pytest.approx(true, abs=1e-3)
+    assert plan.sync.missed_s == []  # every cut planned on a beat
+    heard = evaluate_heard_sync(true, result.audio, result.render.sample_rate, duration_s=timing.duration_s)
+    assert heard["coverage@50ms"] >= 0.8
 
 
 def test_three_hour_video_is_refused_from_its_header_at_once(tmp_path, capsys):

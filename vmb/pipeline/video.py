@@ -18,17 +18,19 @@ from vmb.pipeline.core import (
     GenerationResult,
     Progress,
     RetrievalOptions,
+    quarter_notes_per_pulse,
     resolve_attributes,
 )
-from vmb.types import Attributes
+from vmb.types import Attributes, Score
 
 
 
 VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
 VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
 # Without an explicit tempo the beat map may bend each stretch between cuts up to 10% around its
-# base tempo (film-score practice). Measured on 60 s of random cuts 0.8-4 s apart at a medium
-# tempo: 6% lands 68% of cuts within 50 ms of a beat, 10% lands 83% (benchmarks/video_sync.py).
+# base tempo (film-score practice). Measured on six 60 s timelines of random cuts 0.8-4 s apart
+# at a medium tempo (the planner alone): 6% lands 64% of cuts within 50 ms of a beat, 10% 80%.
+# A cut that needs more is listed in the plan's sync.missed_s and the description's reasoning.
 VIDEO_FREE_TEMPO_BEND = 0.10
 
 
@@ -83,6 +85,12 @@ def generate_from_video(
     ``loop``: the video's end falls on a bar line and the music leads back into its start, so
     a video played on repeat (a banner, a game menu, a social loop) has seamless music.
     ``allow_long``: videos up to an hour instead of 20 minutes.
+
+    Tempo: a BPM counts the meter's pulse, as on the text path (``quarter_notes_per_pulse``: 92
+    BPM in 6/8 is 92 dotted quarters, 138 quarter notes a minute). The beat map bends the tempo
+    around its base to meet the cuts, so the result's ``attributes.tempo_bpm`` (printed, and in
+    the sidecar) is the tempo the music has: its mean, 60 * pulses / the video's duration in
+    seconds (``plan.sync.mean_bpm``; the tempo itself when the map is steady).
     """
     from vmb.describe import apply_user_attributes
     from vmb.video import plan_tempo_map, probe_video
@@ -107,7 +115,8 @@ def generate_from_video(
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
     meter = attrs.meter or "4/4"
     attrs.meter = meter
-    beats_per_bar = int(meter.split("/")[0]) if meter != "6/8" else 3
+    pulse = quarter_notes_per_pulse(meter)  # quarter notes per counted beat
+    beats_per_bar = round(Score(tracks=[], meter=meter).beats_per_bar / pulse)
     if user.tempo_bpm is not None:  # the user named a BPM: only bend it slightly
         bpm_range = (user.tempo_bpm * (1 - VIDEO_TEMPO_TOLERANCE), user.tempo_bpm * (1 + VIDEO_TEMPO_TOLERANCE))
     else:
@@ -118,11 +127,13 @@ def generate_from_video(
         try:
             plan = plan_tempo_map(
                 timing, bpm_range=bpm_range, preferred_bpm=attrs.tempo_bpm, beats_per_bar=beats_per_bar,
-                max_deviation=bend, max_step=bend, end_on_bar=loop,
+                max_deviation=bend, max_step=bend, end_on_bar=loop, quarters_per_beat=pulse,
             )
         except ValueError as exc:
             raise VmbError(f"--loop: {exc}; the video is too short for a loop of whole bars") from None
-    description = dataclasses.replace(description, attributes=attrs)
+    attrs.tempo_bpm = plan.sync.mean_bpm  # what the music has, not what the description guessed
+    reasoning = list(description.reasoning) + [_sync_reason(plan, bend)]
+    description = dataclasses.replace(description, attributes=attrs, reasoning=reasoning)
     result = compose_and_render(
         description,
         Attributes(),
@@ -141,6 +152,20 @@ def generate_from_video(
     )
     result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": keep_audio, "loop": loop}
     return result
+
+
+def _sync_reason(plan, bend: float) -> str:
+    """One line of explicit reasoning: the tempo the beat map chose and the cuts it reached."""
+    sync = plan.sync
+    events = sync.n_cuts + sync.n_markers
+    what = "cuts and markers" if sync.n_markers else "cuts"
+    line = (f"Beat map: {sync.mean_bpm:g} BPM on average (base {sync.base_bpm:g}, bent up to "
+            f"{sync.max_tempo_deviation:.0%}); {events - len(sync.missed_s)} of {events} {what} within 50 ms "
+            f"of a beat")
+    if sync.missed_s:
+        times = ", ".join(f"{t:.2f}" for t in sync.missed_s)
+        line += f"; {times} s cannot be reached within a {bend:.0%} tempo bend"
+    return line + "."
 
 
 def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, plot: bool = False) -> None:
