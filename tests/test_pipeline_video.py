@@ -101,13 +101,13 @@ def test_six_eight_tempo_counts_dotted_quarters_as_on_the_text_path(tmp_path):
     make_video(clip, duration_s=8.0, cuts_s=(2.6, 5.3))
     video = generate_from_video(clip, user=user, seed=0, generator="baseline")
     plan = video.video["plan"]
-    # The same counted tempo, within the bend a video may apply to an explicit tempo (4 %):
-    # 8 s of music hold about 8 * 138 / 60 quarter notes, not 8 * 92 / 60.
+    # The same counted tempo, up to what a video may do to an explicit tempo (the base within 4 %
+    # of it, each stretch within 4 % of the base): 8 s hold about 8 * 138 / 60 quarter notes.
     quarters = video.score.seconds_to_beat(8.0)
     assert 60 * quarters / 1.5 / 8.0 == pytest.approx(video.attributes.tempo_bpm, abs=0.1)
-    assert video.attributes.tempo_bpm == pytest.approx(92.0, rel=0.04)
+    assert video.attributes.tempo_bpm == pytest.approx(92.0, rel=0.082)
     assert video.score.meter == "6/8" and plan.beats_per_bar == 2  # two dotted quarters a bar
-    assert np.median(np.diff(plan.beats_s)) == pytest.approx(60 / 92, rel=0.04)
+    assert np.median(np.diff(plan.beats_s)) == pytest.approx(60 / 92, rel=0.082)  # a beat is a dotted quarter
 
 
 FLAT_SHOTS = ((200, 60, 50), (40, 150, 60), (60, 170, 70), (50, 70, 190), (230, 140, 40), (120, 60, 150))
