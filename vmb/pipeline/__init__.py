@@ -30,12 +30,12 @@ from vmb.pipeline.core import (
     check_duration,
     check_output_path,
     pick_reference,
-    quarter_notes_per_pulse,
     resolve_attributes,
     retrieve_references,
 )
 from vmb.pipeline.outputs import check_no_clobber, output_files
 from vmb.pipeline.video import describe_video_file, generate_from_video, write_video_outputs
+from vmb.theory import quarter_notes_per_pulse
 
 __all__ = [
     "AUDIO_SUFFIXES", "DEFAULT_DURATION_S", "DEFAULT_GENERATOR", "DESCRIBERS", "GENERATORS", "LONG_MAX_DURATION_S", "MAX_DURATION_S", "MIN_DURATION_S",

@@ -13,27 +13,22 @@ from vmb.pipeline.core import (
     DEFAULT_DURATION_S,
     DEFAULT_GENERATOR,
     GENERATORS,
-    LOOP_TAIL_S,
     GenerationResult,
     Progress,
     RetrievalOptions,
-    _cut_for_loop,
-    _loop_from_plan,
-    _loop_plan,
-    _wrap_tail,
     check_duration,
     check_seed,
     pick_reference,
-    quarter_notes_per_pulse,
     resolve_attributes,
     retrieve_references,
 )
+from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, loop_from_plan, loop_plan, wrap_tail
 from vmb.pipeline.outputs import output_files
+from vmb.theory import quarter_notes_per_pulse
 from vmb.types import Attributes, MusicDescription, RenderResult, TempoChange
 
 
-
-class _Timer:
+class StageTimer:
     """Times the named stages of one generation and reports each to ``progress``."""
 
     def __init__(self, progress: Progress | None):
@@ -66,12 +61,12 @@ def compose_and_render(
     checkpoint: str | None = None,
     loop: bool = False,
     progress: Progress | None = None,
-    timer: _Timer | None = None,
+    timer: StageTimer | None = None,
 ) -> GenerationResult:
     """Text bridge -> music bridge -> baseline composition -> arrangement -> mastered audio.
 
     ``loop``: instead of an ending, music whose last bar leads back into its first, rendered so
-    that playing the file on repeat has no gap or click (see :func:`_loop_plan`).
+    that playing the file on repeat has no gap or click (see :func:`vmb.pipeline.loop.loop_plan`).
     """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
@@ -80,7 +75,7 @@ def compose_and_render(
 
     if generator not in GENERATORS:
         raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
-    timer = timer or _Timer(progress)
+    timer = timer or StageTimer(progress)
     checkpoint_used = None
     generator_info: dict = {}
     if user.set_fields():
@@ -102,9 +97,9 @@ def compose_and_render(
             length_beats = duration_s * quarter_bpm / 60.0
         loop_beats = None
         if loop and planned:
-            loop_beats, length_beats, sections = _loop_from_plan(length_beats, sections, meter)
+            loop_beats, length_beats, sections = loop_from_plan(length_beats, sections, meter)
         elif loop:
-            loop_beats, tempo_map, length_beats, sections = _loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
+            loop_beats, tempo_map, length_beats, sections = loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
             attrs.tempo_bpm = round(tempo_map[0].bpm / quarter_notes_per_pulse(meter), 2)  # as nudged
         if generator == "ecmg":
             from vmb.generate.ecmg import load_ecmg
@@ -136,7 +131,7 @@ def compose_and_render(
         if loop_beats is None:
             score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
         else:
-            score = _cut_for_loop(arrange(lead, attrs, tempo_map=tempo_map, seed=seed), loop_beats)
+            score = cut_for_loop(arrange(lead, attrs, tempo_map=tempo_map, seed=seed), loop_beats)
             score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):
@@ -144,7 +139,7 @@ def compose_and_render(
         if loop_beats is None:
             audio, measured = master(audio, 44100)
         else:
-            audio, measured = master(_wrap_tail(audio, round(duration_s * 44100)), 44100, fade_in_s=0.0, fade_out_s=0.0)
+            audio, measured = master(wrap_tail(audio, round(duration_s * 44100)), 44100, fade_in_s=0.0, fade_out_s=0.0)
             score.duration_s = duration_s
 
     render = RenderResult(
@@ -218,7 +213,7 @@ def _generate_described(
         duration_s = user.duration_s
     if duration_s is not None:
         check_duration(duration_s, allow_long=allow_long)  # before any work
-    timer = _Timer(progress)
+    timer = StageTimer(progress)
     with timer.stage("describe"):
         description = describe(seed)
     # Precedence: the explicit length, then one the description read ("a 2 minute intro"), then 30 s.

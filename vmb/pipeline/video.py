@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError
-from vmb.pipeline.chain import _Timer, compose_and_render, write_outputs
+from vmb.pipeline.chain import StageTimer, compose_and_render, write_outputs
 from vmb.pipeline.core import (
     DEFAULT_GENERATOR,
     LONG_MAX_DURATION_S,
@@ -18,12 +18,12 @@ from vmb.pipeline.core import (
     GenerationResult,
     Progress,
     RetrievalOptions,
-    quarter_notes_per_pulse,
+    check_seed,
     resolve_attributes,
 )
+from vmb.pipeline.outputs import check_no_clobber, output_files
+from vmb.theory import quarter_notes_per_pulse
 from vmb.types import Attributes, Score
-
-
 
 VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
 VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
@@ -95,8 +95,9 @@ def generate_from_video(
     from vmb.describe import apply_user_attributes
     from vmb.video import plan_tempo_map, probe_video
 
+    check_seed(seed)
     user = user or Attributes()
-    timer = _Timer(progress)
+    timer = StageTimer(progress)
     limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
     # Refuse an over-long video from its header, before minutes of analysis.
     length = probe_video(video, max_duration_s=float("inf")).duration_s
@@ -177,10 +178,9 @@ def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool 
     if out_path.suffix.lower() != ".mp4":
         write_outputs(result, out_path, midi=midi, plot=plot)
         return
-    if Path(info["path"]).resolve() == out_path.resolve():
-        raise VmbError(f"output {str(out_path)!r} is the input video; vmb never overwrites its input")
-    wav_path = out_path.with_suffix(".wav")
-    cue_path = out_path.with_suffix(".cues.json")
+    planned = output_files(out_path, video=True, midi=midi, plot=plot)
+    check_no_clobber(planned, [("video", info["path"])])
+    wav_path, cue_path = planned["wav"], planned["cues"]
     written: list[Path] = []
     try:
         write_outputs(result, wav_path, midi=midi, sidecar=False)
@@ -189,7 +189,7 @@ def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool 
         written.append(out_path)
         files = dict(result.render.files) | {"mp4": str(out_path), "cues": str(cue_path)}
         if plot:
-            plot_path = out_path.with_suffix(".timing.png")
+            plot_path = planned["plot"]
             plot_timing(info["timing"], info["plan"], plot_path)
             written.append(plot_path)
             files["plot"] = str(plot_path)
