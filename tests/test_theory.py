@@ -39,3 +39,26 @@ def test_a_scale_histogram_names_its_key_and_a_flat_one_correlates_zero():
     d_minor[[2, 4, 5, 7, 9, 10, 0]] = [3, 1, 2, 1, 2, 1, 1]  # D natural minor, tonic and fifth weighted
     assert theory.estimate_key(d_minor)[:2] == (2, "minor")
     assert set(theory.key_correlations(np.ones(12)).values()) == {0.0}
+
+
+@pytest.mark.parametrize("valence, mode", [(-0.06, "minor"), (-0.05, "major"), (0.0, "major"), (-0.8, "minor")])
+def test_one_rule_for_mode(valence, mode):
+    assert theory.mode_for_valence(valence) == mode
+
+
+@pytest.mark.parametrize("arousal, energy", [(-1.0, 0.05), (0.0, 0.5), (0.5, 0.75), (1.0, 0.95)])
+def test_one_rule_for_energy(arousal, energy):
+    assert theory.energy_for_arousal(arousal) == energy
+
+
+def test_describers_and_the_plan_use_the_one_rule():
+    """Image affect, text, user moods and the plan's defaults agree on mode and energy."""
+    from vmb.describe import apply_user_attributes, describe_text
+    from vmb.pipeline import resolve_attributes
+    from vmb.types import Attributes
+
+    plan = resolve_attributes(Attributes(valence=-0.07, arousal=0.4), duration_s=10)
+    assert (plan.mode, plan.energy) == ("minor", 0.7)
+    moody = apply_user_attributes(describe_text("a walk"), Attributes(moods=["sad"]))
+    a = moody.attributes
+    assert a.mode == theory.mode_for_valence(a.valence) and a.energy == theory.energy_for_arousal(a.arousal)

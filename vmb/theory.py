@@ -94,3 +94,19 @@ def estimate_key(histogram: np.ndarray) -> tuple[int, str, float]:
     scores = key_correlations(histogram)
     (tonic, mode), best = max(scores.items(), key=lambda kv: kv[1])
     return tonic, mode, best
+
+
+# --------------------------------------------------------------------------- affect -> music
+
+# The one rule for mode and energy from a point on the valence/arousal circumplex (-1..1 each),
+# for every describer and for the plan: music turns minor just below neutral valence, and its
+# energy is arousal mapped linearly onto 0.05..0.95.
+MINOR_BELOW_VALENCE = -0.05
+
+
+def mode_for_valence(valence: float) -> str:
+    return "minor" if valence < MINOR_BELOW_VALENCE else "major"
+
+
+def energy_for_arousal(arousal: float) -> float:
+    return round(min(0.95, max(0.05, (arousal + 1.0) / 2.0)), 3)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from vmb import vocab
+from vmb import theory, vocab
 from vmb.types import Attributes
 
 from .visual import ImageFeatures
@@ -229,7 +229,7 @@ def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
     moods = nearest_moods(affect.valence, affect.arousal, f.scenes)
     bpm = tempo_bpm(affect)
     tempo_class = vocab.tempo_class_of(bpm)
-    mode = "major" if affect.valence >= 0 else "minor"
+    mode = theory.mode_for_valence(affect.valence)
     profile = pick_profile(f, affect)
     phrase, genres, instruments, use = PROFILES[profile]
     instruments = list(instruments)
@@ -239,7 +239,7 @@ def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
         instruments = [i for i in instruments if i not in ("drums", "percussion")]
     attributes = Attributes(
         genres=list(genres), moods=moods, instruments=instruments, tempo_bpm=bpm, tempo_class=tempo_class,
-        mode=mode, energy=round(min(0.95, max(0.05, 0.5 + 0.5 * affect.arousal)), 3),
+        mode=mode, energy=theory.energy_for_arousal(affect.arousal),
         valence=affect.valence, arousal=affect.arousal,
     )
     verb = "evoke" if profile in PLURAL_PHRASES else "evokes"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vmb import VmbError, vocab
+from vmb import VmbError, theory, vocab
 from vmb.describe import text_lexicon as lex
 from vmb.describe import text_parse as tp
 from vmb.describe.writer import SUGGESTED_PREFIX, circumplex, join_list, suggest_instruments, write_sentence
@@ -392,7 +392,7 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     attrs = Attributes(
         genres=genres, moods=moods, instruments=named["instrument"], excluded_instruments=refused["instrument"],
         tempo_bpm=bpm, tempo_class=tempo_class, key=key, mode=mode, meter=meter,
-        energy=round(float(np.clip((arousal + 1) / 2, 0.05, 0.95)), 3),
+        energy=theory.energy_for_arousal(arousal),
         valence=round(valence, 3), arousal=round(arousal, 3), duration_s=duration,
     )
     suggested = _instruments(attrs, text_vec, reasoning)

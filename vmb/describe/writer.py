@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from vmb import vocab
+from vmb import theory, vocab
 from vmb.describe import writer_words as W
 from vmb.types import Attributes, MusicDescription
 
@@ -218,9 +218,9 @@ def _rederive(merged: Attributes, user: Attributes, before: Attributes) -> Attri
     if user.moods and user.valence is None and user.arousal is None:
         out.valence, out.arousal = circumplex(user.moods)
         if user.energy is None:
-            out.energy = round(float(np.clip((out.arousal + 1) / 2, 0.05, 0.95)), 3)
+            out.energy = theory.energy_for_arousal(out.arousal)
         if user.mode is None and not (user.key and merged.mode):
-            out.mode = "minor" if out.valence < -0.05 else "major"
+            out.mode = theory.mode_for_valence(out.valence)
     if user.tempo_bpm is not None and user.tempo_class is None:
         out.tempo_class = vocab.tempo_class_of(user.tempo_bpm)
     if user.tempo_class and user.tempo_bpm is None and before.tempo_bpm is not None:

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 
 import vmb
-from vmb import MAX_SEED, VmbError
+from vmb import MAX_SEED, VmbError, theory
 from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_output_path  # noqa: F401 (re-exported)
 from vmb.types import SCHEMA_VERSION, Attributes, MusicDescription, Reference, RenderResult, Retrieval, Score
 from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
@@ -133,10 +133,9 @@ def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
             out.tempo_bpm = TEMPO_CLASSES["medium"][2]
     out.tempo_class = tempo_class_of(out.tempo_bpm)
     if out.mode is None:
-        out.mode = "minor" if (out.valence is not None and out.valence < -0.1) else "major"
+        out.mode = theory.mode_for_valence(out.valence if out.valence is not None else 0.0)
     if out.energy is None:
-        arousal = out.arousal if out.arousal is not None else 0.0
-        out.energy = float(np.clip(0.5 + 0.4 * arousal, 0.1, 0.95))
+        out.energy = theory.energy_for_arousal(out.arousal if out.arousal is not None else 0.0)
     if out.meter is not None and out.meter not in METERS:
         raise VmbError(f"meter {out.meter!r} is not supported; use one of {', '.join(METERS)}")
     return out
