@@ -12,50 +12,13 @@ torch = pytest.importorskip("torch")
 from vmb import VmbError, vocab  # noqa: E402
 from vmb.describe import lora, vlm  # noqa: E402
 from vmb.types import Attributes, MusicDescription, VideoTiming  # noqa: E402
-
-
-def _tokenizer():
-    """A word-level tokenizer over JSON punctuation, prompt words and the vmb vocabulary."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
-
-    words = set(" ".join(list(vocab.GENRES) + list(vocab.MOODS) + list(vocab.INSTRUMENTS)).split())
-    words |= set(vlm.PROMPT.lower().replace('"', " ").replace(",", " ").replace(".", " ").replace("(", " ")
-                 .replace(")", " ").replace(":", " ").split())
-    words |= set("user assistant a calm slow piece with piano strings null emotion scene match association".split())
-    tokens = ["<pad>", "<unk>", "<s>", "</s>", "<image>"] + list('{}[]:,".()/0123456789') + sorted(words)
-    model = models.WordLevel({t: i for i, t in enumerate(dict.fromkeys(tokens))}, unk_token="<unk>")
-    tok = Tokenizer(model)
-    tok.normalizer = normalizers.Lowercase()
-    tok.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()])
-    tok.decoder = decoders.WordPiece(prefix="##")  # word-level pieces joined by spaces
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>",
-                                                bos_token="<s>", eos_token="</s>")
-    fast.add_special_tokens({"additional_special_tokens": ["<image>"]})
-    return fast
+from vlm_fixtures import build_tiny_vlm, picture, write_pairs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny_vlm(tmp_path_factory):
     """Folder with a tiny LLaVA (2-layer CLIP vision tower, 2-layer Llama) and its processor."""
-    from transformers import (CLIPImageProcessor, CLIPVisionConfig, LlamaConfig, LlavaConfig,
-                              LlavaForConditionalGeneration, LlavaProcessor)
-
-    folder = tmp_path_factory.mktemp("tiny_vlm")
-    tok = _tokenizer()
-    vision = CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                              image_size=32, patch_size=8, projection_dim=32)
-    text = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                       num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=1024, initializer_range=0.2,
-                       pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id)
-    config = LlavaConfig(vision_config=vision, text_config=text, vision_feature_layer=-1,
-                         image_token_index=tok.convert_tokens_to_ids("<image>"))
-    torch.manual_seed(0)
-    LlavaForConditionalGeneration(config).save_pretrained(folder)
-    processor_class = getattr(transformers, "CLIPImageProcessorPil", CLIPImageProcessor)  # no torchvision needed
-    images = processor_class(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    LlavaProcessor(image_processor=images, tokenizer=tok, patch_size=8, vision_feature_select_strategy="default",
-                   num_additional_image_tokens=1).save_pretrained(folder)
-    return folder
+    return build_tiny_vlm(tmp_path_factory.mktemp("tiny_vlm"))
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +26,7 @@ def describer(tiny_vlm):
     return vlm.VlmDescriber.from_pretrained(tiny_vlm, max_new_tokens=12)
 
 
-def _picture(seed=0, shape=(48, 64)):
-    return np.random.default_rng(seed).integers(0, 256, (*shape, 3), dtype=np.uint8)
+_picture = picture
 
 
 # --------------------------------------------------------------------------- parsing and validation
@@ -181,18 +143,7 @@ def test_multi_image_and_chat_template(tiny_vlm, monkeypatch):
 
 @pytest.fixture(scope="module")
 def pairs_file(tmp_path_factory):
-    from PIL import Image
-
-    folder = tmp_path_factory.mktemp("pairs")
-    Image.fromarray(_picture(1)).save(folder / "a.png")
-    Image.fromarray(_picture(2)).save(folder / "b.png")
-    d = MusicDescription("A calm slow piece with piano.", Attributes(moods=["calm"], instruments=["piano"],
-                                                                     tempo_class="slow"), source="image")
-    rows = [{"image": "a.png", "description": d.to_dict()},
-            {"frames": ["a.png", str(folder / "b.png")], "description": d.to_dict()}]
-    path = folder / "pairs.jsonl"
-    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return path
+    return write_pairs(tmp_path_factory.mktemp("pairs"))
 
 
 def test_example_labels_only_the_target(tiny_vlm, pairs_file):
