@@ -43,20 +43,19 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=UserWarning)  # tf.compat.v1.layers deprecation notices
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 if int(np.__version__.split(".")[0]) >= 2:
     sys.exit(f"numpy {np.__version__}: musicnn returns garbage with numpy 2; run this in the TF venv (numpy 1.26.4)")
 
-import librosa  # noqa: E402
-import soundfile as sf  # noqa: E402
-import soxr  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from safetensors.numpy import load_file  # noqa: E402
-
-from musicnn import configuration as mconfig  # noqa: E402
-from musicnn import extractor as mextractor  # noqa: E402  (disables eager execution on import)
-from musicnn import models as mmodels  # noqa: E402
+import librosa
+import soundfile as sf
+import soxr
+import tensorflow as tf
+from musicnn import configuration as mconfig
+from musicnn import extractor as mextractor  # importing it disables eager execution (TF1 graphs)
+from musicnn import models as mmodels
+from safetensors.numpy import load_file
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "vmb" / "data" / "musicnn"

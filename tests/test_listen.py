@@ -23,9 +23,18 @@ import torch
 import torch.nn.functional as F
 
 from vmb import VmbError
-from vmb.listen import (MODEL_NAMES, MusicnnConfig, build_tagger, frontend, load_tagger, load_tagger_file,
-                        save_tagger_file, tag_all)
-from vmb.listen import clips, tagger as tagger_module
+from vmb.listen import (
+    MODEL_NAMES,
+    MusicnnConfig,
+    build_tagger,
+    clips,
+    frontend,
+    load_tagger,
+    load_tagger_file,
+    save_tagger_file,
+    tag_all,
+)
+from vmb.listen import tagger as tagger_module
 
 GOLDEN = Path(__file__).parent / "data" / "musicnn_golden.npz"
 TOL = {"tags": 1e-4, "logits": 1e-4, "penultimate": 1e-4, "max_pool": 3e-4}

@@ -13,11 +13,32 @@ imported by ``import vmb`` or by the generation pipeline: the weights load on th
 
 from vmb.listen.frontend import SAMPLE_RATE, log_mel, to_mono_16k
 from vmb.listen.model import Musicnn, MusicnnConfig, MusicnnOutput
-from vmb.listen.tagger import (MODEL_NAMES, TagResult, Tagger, build_tagger, load_tagger, load_tagger_file,
-                               save_tagger_file, tag_all, weights_path)
+from vmb.listen.tagger import (
+    MODEL_NAMES,
+    Tagger,
+    TagResult,
+    build_tagger,
+    load_tagger,
+    load_tagger_file,
+    save_tagger_file,
+    tag_all,
+    weights_path,
+)
 
 __all__ = [
-    "MODEL_NAMES", "Musicnn", "MusicnnConfig", "MusicnnOutput", "SAMPLE_RATE", "TagResult", "Tagger",
-    "build_tagger", "load_tagger", "load_tagger_file", "log_mel", "save_tagger_file", "tag_all", "to_mono_16k",
+    "MODEL_NAMES",
+    "SAMPLE_RATE",
+    "Musicnn",
+    "MusicnnConfig",
+    "MusicnnOutput",
+    "TagResult",
+    "Tagger",
+    "build_tagger",
+    "load_tagger",
+    "load_tagger_file",
+    "log_mel",
+    "save_tagger_file",
+    "tag_all",
+    "to_mono_16k",
     "weights_path",
 ]

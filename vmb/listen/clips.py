@@ -14,7 +14,7 @@ Layout: mono clips are float32 ``(samples,)``; stereo clips are float32 ``(2, sa
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -25,7 +25,7 @@ uses the moving statistics, whatever ``train()``/``eval()`` says.
 Speed: the max over F commutes with ReLU and with the per-channel affine batch norm (a
 positive scale keeps the max, a negative one turns it into the min), so the front end pools
 the raw convolution first and normalises the small (B, C, T) result; that saves two passes
-over the largest tensors and changes no value beyond float rounding.
+over the largest tensors and changes no value (max, min, ReLU and negation are exact).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class MusicnnConfig:
         return self.frontend_channels + self.midend_layers * self.midend_filters
 
     @classmethod
-    def preset(cls, name: str) -> "MusicnnConfig":
+    def preset(cls, name: str) -> MusicnnConfig:
         """``"musicnn"``: the shipped MTT/MSD graph; ``"debug"``: a tiny random-weight test model."""
         if name == "musicnn":
             return cls()
@@ -92,7 +92,7 @@ class MusicnnConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MusicnnConfig":
+    def from_dict(cls, data: dict) -> MusicnnConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -154,19 +154,23 @@ class ConvBN(nn.Module):
         """
         weight = self.conv.weight  # (C, C_in, k)
         c_out, c_in, k = weight.shape
-        b, _, length = x.shape
+        b = x.shape[0]
         cols = x.unfold(2, k, 1).permute(0, 2, 1, 3).reshape(-1, c_in * k)  # (B * L, C_in * k)
         z = torch.addmm(self.conv.bias, cols, weight.reshape(c_out, -1).T).view(b, -1, c_out)
         scale, shift = self.affine()
         return torch.addcmul(shift, F.relu(z), scale).transpose(1, 2)
 
     def pooled(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, 1, T', F) -> (B, C, T): conv, ReLU, batch norm, max over F (the front-end block)."""
-        z = self.conv(x)  # (B, C, T, F')
+        """(B, 1, T', F) -> (B, C, T): conv, ReLU, batch norm, max over F (the front-end block).
+
+        Where the batch-norm scale s is negative, max_F(s relu(z)) = s relu(min_F z) =
+        s relu(-max_F(-z)): those channels run with negated weights and bias (exact in IEEE
+        arithmetic), so one max serves every channel.
+        """
         scale, shift = self.affine()
-        top = z.amax(dim=-1)
-        if bool((scale < 0).any()):  # max(s * relu(z)) = s * relu(min z) where s < 0
-            top = torch.where((scale < 0)[:, None], z.amin(dim=-1), top)
+        sign = torch.where(scale < 0, -1.0, 1.0)
+        z = F.conv2d(x, self.conv.weight * sign[:, None, None, None], self.conv.bias * sign)  # (B, C, T, F')
+        top = z.amax(dim=-1) * sign[:, None]  # max_F z, or min_F z where s < 0
         return torch.addcmul(shift[:, None], F.relu(top), scale[:, None])
 
 

@@ -128,7 +128,7 @@ def weights_path(name: str) -> Path:
     return WEIGHTS_DIR / f"{name}.safetensors"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_tagger(name: str = "MTT_musicnn") -> Tagger:
     """The shipped ``MTT_musicnn`` (MagnaTagATune) or ``MSD_musicnn`` (Million Song Dataset)
     tagger, read once per process (later calls return the same object)."""
@@ -145,7 +145,7 @@ def load_tagger_file(path: str | os.PathLike) -> Tagger:
     try:
         with safe_open(fname, framework="pt") as f:
             meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}
+            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (a safe_open handle is not iterable)
     except (SafetensorError, OSError, ValueError) as exc:
         raise VmbError(f"musicnn weights {fname} cannot be read (not a safetensors file?): {str(exc)[:160]}") from None
     if meta.get("format") != FORMAT:
