@@ -485,6 +485,8 @@ def _add_describer_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR
+
     parser = VmbArgumentParser(
         prog="vmb",
         description="New music for a video, an image or a text, offline (the VMB method: a text "
@@ -509,9 +511,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=seconds, metavar="SECONDS", help="length in seconds (default 30; a video takes its own length)")
     p.add_argument("--seed", type=seed_value, default=0, help="random seed: same inputs + seed = same bytes (default 0)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="output .wav or .flac (.mp4 for --video)")
-    p.add_argument("--generator", choices=["ecmg", "baseline"], default="ecmg",
-                   help="ecmg: the diffusion transformer with its ControlFormer (default; the shipped checkpoint "
-                   "or --checkpoint); baseline: re-compose the retrieved tune")
+    p.add_argument("--generator", choices=list(COMPOSERS), default=DEFAULT_GENERATOR,
+                   help="; ".join(f"{c.name}: {c.description}" for c in COMPOSERS.values())
+                   + f" (default {DEFAULT_GENERATOR})")
     p.add_argument("--checkpoint", metavar="PT", help="ECMG checkpoint file (default: the installed one)")
     p.add_argument("--soundfont", metavar="SF2", help="General MIDI SoundFont (default: $VMB_SOUNDFONT or the system one)")
     p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Callable
 
 from vmb import VmbError
+from vmb.pipeline.composers import ComposeRequest, get_composer
 from vmb.pipeline.core import (
     DEFAULT_DURATION_S,
     DEFAULT_GENERATOR,
-    GENERATORS,
     GenerationResult,
     Progress,
     RetrievalOptions,
@@ -70,14 +70,10 @@ def compose_and_render(
     """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
-    from vmb.generate.baseline import compose_lead_sheet
-    from vmb.render import arrange, master, synthesize
+    from vmb.render import SAMPLE_RATE, arrange, master, synthesize
 
-    if generator not in GENERATORS:
-        raise VmbError(f"unknown generator {generator!r}; use one of {', '.join(GENERATORS)}")
+    composer = get_composer(generator)
     timer = timer or StageTimer(progress)
-    checkpoint_used = None
-    generator_info: dict = {}
     if user.set_fields():
         description = apply_user_attributes(description, user, seed=seed)
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
@@ -86,8 +82,7 @@ def compose_and_render(
         query = encode_texts([description.sentence])[0]
         retrieval = retrieve_references(attrs, query, options or RetrievalOptions(), progress=progress)
         reference = pick_reference(retrieval, seed=seed)
-        lead_ref = reference.entry.lead_sheet
-        meter = attrs.meter or lead_ref.meter
+        meter = attrs.meter or reference.entry.lead_sheet.meter
 
     with timer.stage("compose"):
         planned = tempo_map is not None  # a video's beat map: keep its tempo bends
@@ -101,32 +96,12 @@ def compose_and_render(
         elif loop:
             loop_beats, tempo_map, length_beats, sections = loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
             attrs.tempo_bpm = round(tempo_map[0].bpm / quarter_notes_per_pulse(meter), 2)  # as nudged
-        if generator == "ecmg":
-            from vmb.generate.ecmg import load_ecmg
-
-            ecmg = load_ecmg(checkpoint)
-            broad_ref = next((r for r in retrieval.broad if r.entry.lead_sheet is not None), None)
-            targeted_ref = next((r for r in retrieval.targeted if r.entry.lead_sheet is not None), None)
-            attrs.meter = meter
-            made = ecmg(
-                attributes=attrs, text_embedding=query, broad=broad_ref.entry.lead_sheet if broad_ref else None,
-                targeted=targeted_ref.entry.lead_sheet if targeted_ref else None,
-                length_beats=length_beats, sections=sections, seed=seed,
-            )
-            lead = made.lead_sheet
-            checkpoint_used = ecmg.checkpoint_info
-            generator_info = {
-                "broad_reference": broad_ref.entry.id if broad_ref else None,  # m_i*: ControlFormer + start
-                "targeted_reference": targeted_ref.entry.id if targeted_ref else None,  # m_k*: cross-attention
-                "reference_strength": made.reference_strength,
-                "copied_bars": round(made.copied_bars, 3),
-                "density_fixed_windows": made.density_fixed_windows,
-                "windows": len(made.windows),
-            }
-        else:
-            lead = compose_lead_sheet(
-                lead_ref, attrs, length_beats=length_beats, meter=meter, sections=sections, seed=seed
-            )
+        attrs.meter = meter
+        made = composer.compose(ComposeRequest(
+            attributes=attrs, meter=meter, length_beats=length_beats, sections=sections, retrieval=retrieval,
+            reference=reference, text_embedding=query, seed=seed, checkpoint=checkpoint,
+        ))
+        lead = made.lead
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
         if loop_beats is None:
             score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
@@ -135,17 +110,18 @@ def compose_and_render(
             score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):
-        audio, synth_name = synthesize(score, soundfont=soundfont)
+        audio, synth_name = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=soundfont)
         if loop_beats is None:
-            audio, measured = master(audio, 44100)
+            audio, measured = master(audio, SAMPLE_RATE)
         else:
-            audio, measured = master(wrap_tail(audio, round(duration_s * 44100)), 44100, fade_in_s=0.0, fade_out_s=0.0)
+            audio, measured = master(wrap_tail(audio, round(duration_s * SAMPLE_RATE)), SAMPLE_RATE,
+                                     fade_in_s=0.0, fade_out_s=0.0)
             score.duration_s = duration_s
 
     render = RenderResult(
-        sample_rate=44100,
+        sample_rate=SAMPLE_RATE,
         channels=audio.shape[1],
-        duration_s=audio.shape[0] / 44100,
+        duration_s=audio.shape[0] / SAMPLE_RATE,
         loudness_lufs=measured.get("loudness_lufs"),
         peak_dbfs=measured.get("peak_dbfs"),
         synth=synth_name,
@@ -158,9 +134,9 @@ def compose_and_render(
         render=render,
         seed=seed,
         generator=generator,
-        checkpoint=checkpoint_used,
-        reference=reference if generator == "baseline" else None,
-        generator_info=generator_info,
+        checkpoint=made.checkpoint,
+        reference=made.reference,
+        generator_info=made.info,
         timings_s=timer.timings,
         audio=audio,
     )

@@ -10,6 +10,7 @@ import numpy as np
 
 import vmb
 from vmb import MAX_SEED, VmbError, theory
+from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR  # noqa: F401 (re-exported)
 from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_output_path  # noqa: F401 (re-exported)
 from vmb.types import SCHEMA_VERSION, Attributes, MusicDescription, Reference, RenderResult, Retrieval, Score
 from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
@@ -18,10 +19,7 @@ MIN_DURATION_S = 3.0
 MAX_DURATION_S = 20 * 60.0  # the default limit for music and videos
 LONG_MAX_DURATION_S = 60 * 60.0  # with --allow-long (about 1.4 GB of memory per 10 minutes)
 DEFAULT_DURATION_S = 30.0
-# "baseline": retrieve a tune and re-compose it (no model); "ecmg": the diffusion transformer
-# with its ControlFormer (the checkpoint shipped in vmb/data, or one the user trained).
-GENERATORS = ("baseline", "ecmg")
-DEFAULT_GENERATOR = "ecmg"  # the diffusion transformer with the shipped checkpoint
+GENERATORS = tuple(COMPOSERS)  # the registry in vmb.pipeline.composers: baseline, ecmg
 
 Progress = Callable[[str], None]
 

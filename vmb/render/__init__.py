@@ -4,10 +4,11 @@ from .arrange import arrange
 from .master import loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
 from .plot import plot_score, plot_waveform
-from .soundfont import find_soundfont, synthesize
+from .soundfont import SAMPLE_RATE, find_soundfont, synthesize
 from .writers import atomic_path, write_audio, write_json
 
 __all__ = [
+    "SAMPLE_RATE",
     "arrange",
     "atomic_path",
     "find_soundfont",

@@ -34,6 +34,7 @@ SOUNDFONT_PATHS = (
     "/opt/homebrew/share/soundfonts/default.sf2",
 )
 INSTALL_HINT = "install one with `apt-get install fluid-soundfont-gm` or set VMB_SOUNDFONT to a .sf2 file"
+SAMPLE_RATE = 44100  # what vmb renders, masters and writes at (Hz)
 RELEASE_TAIL_S = 2.0  # rendered after the last note when the score has no fixed duration
 _BLOCK = 4096  # samples per render call while draining a reused synth
 _CACHE_SIZE = 2
@@ -203,7 +204,7 @@ def _warn_fallback(reason: str) -> None:
 def synthesize(
     score: Score,
     *,
-    sample_rate: int = 44100,
+    sample_rate: int = SAMPLE_RATE,
     soundfont: str | None = None,
     backend: str | None = None,
     reverb: float = 0.12,
