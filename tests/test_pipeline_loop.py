@@ -51,3 +51,11 @@ def test_wrap_tail_folds_the_ring_onto_the_start():
     audio[100:130] = 0.5  # rings past the loop point at 100
     looped = wrap_tail(audio, 100)
     assert looped.shape == (100, 2) and np.all(looped[:30] == 0.5) and np.all(looped[30:] == 0)
+
+
+def test_a_one_bar_video_loop_is_accepted():
+    """A 4 s banner at 60 BPM plans one bar: it loops as that bar (it was refused as 'not whole bars')."""
+    loop_beats, length_beats, sections = loop_from_plan(4.0, None, "4/4")
+    assert (loop_beats, length_beats) == (4.0, 8.0) and [s.name for s in sections] == ["A", "ending"]
+    with pytest.raises(VmbError, match=r"\(0.75 bars\)"):
+        loop_from_plan(3.0, None, "4/4")

@@ -53,8 +53,9 @@ def loop_from_plan(length_beats: float, sections: list[Section] | None, meter: s
     """
     bar = bar_beats(meter)
     loop_beats = float(round(length_beats))
-    if abs(loop_beats - length_beats) > 1e-6 or round(loop_beats) % round(bar) or loop_beats < 2 * bar:
-        raise VmbError(f"a loop needs whole bars; the planned music is {length_beats:g} beats in {meter}")
+    if abs(loop_beats - length_beats) > 1e-6 or round(loop_beats) % round(bar) or loop_beats < bar:
+        raise VmbError(f"a loop needs whole bars; the planned music is {length_beats:g} beats in {meter} "
+                       f"({length_beats / bar:g} bars)")
     plain = {"intro": "A", "outro": "A"}
     sections = [Section(plain.get(s.name, s.name), s.start, s.end, s.energy) for s in (sections or [])]
     energy = sections[-1].energy if sections else 0.6
