@@ -75,7 +75,7 @@ def test_irregular_cuts_meet_beats():
 
 
 def test_every_reachable_cut_gets_a_beat_and_the_rest_are_reported():
-    # Five irregular cuts in 15 s: a base of ~115 BPM reaches all of them within a 10 % bend;
+    # Five irregular cuts in 15 s: a base of 111-120 BPM reaches all of them within a 10 % bend;
     # the planner used to stay near the preferred 94 BPM and leave two cuts 240-260 ms off.
     cuts = [2.12, 4.72, 6.2, 9.92, 12.4]
     timing = _timing(cuts, 15.0, strengths=[0.55, 0.28, 0.79, 0.96, 0.9])
