@@ -7,6 +7,7 @@ import pytest
 from vmb import VmbError
 from vmb.generate.fake import fake_entries
 from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR, ComposeRequest, get_composer
+from vmb.pipeline.plan import plan_music
 from vmb.types import Attributes, Reference, Retrieval
 
 
@@ -31,8 +32,9 @@ def test_each_composer_fills_the_requested_length_in_the_requested_meter(name):
     assert entry.meter == "3/4"
     ref = Reference(entry=entry, score=0.9, track="targeted")
     attrs = Attributes(tempo_bpm=100.0, tempo_class="medium", mode="minor", energy=0.5, meter="3/4", duration_s=10)
+    plan = plan_music(attrs, meter="3/4", duration_s=14.4)  # 100 BPM: 24 beats
     made = get_composer(name).compose(ComposeRequest(
-        attributes=attrs, meter="3/4", length_beats=24.0, sections=None,
+        attributes=attrs, plan=plan,
         retrieval=Retrieval(broad=[ref], targeted=[ref]), reference=ref,
         text_embedding=np.zeros(384, np.float32), seed=0))
     assert made.lead.meter == "3/4" and made.lead.mode == "minor"

@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import vmb
 from vmb import MAX_SEED, VmbError
@@ -30,6 +31,9 @@ from vmb.vocab import (
     parse_key,
     parse_tempo,
 )
+
+if TYPE_CHECKING:
+    from vmb.pipeline import GenerationRequest
 
 EXAMPLES_GENERATE = """examples:
   vmb generate --text "calm piano for a rainy night" -o rain.wav
@@ -219,76 +223,42 @@ def _print_result(result, out: Path) -> None:
 # --------------------------------------------------------------------------- commands
 
 
+def generation_request(args: argparse.Namespace) -> "GenerationRequest":
+    """The checked request the ``generate`` options describe."""
+    from vmb.pipeline import GenerationRequest, RetrievalOptions
+
+    read_text_file(args)
+    if sum(x is not None for x in (args.text, args.image, args.video)) != 1:
+        raise VmbError("give exactly one of --text, --text-file, --image or --video")
+    return GenerationRequest(
+        text=args.text, image=args.image, video=args.video, attributes=user_attributes(args),
+        duration_s=args.duration, seed=args.seed, loop=args.loop, allow_long=args.allow_long,
+        generator=args.generator, checkpoint=args.checkpoint, soundfont=args.soundfont,
+        retrieval=RetrievalOptions(library=args.library, references=tuple(args.reference or ()),
+                                   exclude=tuple(args.exclude or ()), use_broad=not args.no_broad,
+                                   use_targeted=not args.no_targeted),
+        markers_s=tuple(args.marker or ()), keep_audio=args.keep_audio,
+    ).check()
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from vmb import pipeline
 
-    read_text_file(args)
-    inputs = [x for x in (args.text, args.image, args.video) if x is not None]
-    if len(inputs) != 1:
-        raise VmbError("give exactly one of --text, --text-file, --image or --video")
-    user = user_attributes(args)
-    duration = args.duration
-    if args.checkpoint is not None and not Path(args.checkpoint).is_file():
-        raise VmbError(f"checkpoint {args.checkpoint!r} not found")
-    if args.soundfont is not None and not Path(args.soundfont).is_file():
-        raise VmbError(f"SoundFont {args.soundfont!r} not found")
-    if args.video is None:
-        out = pipeline.check_output_path(args.output)
-        if duration is not None:
-            pipeline.check_duration(duration, allow_long=args.allow_long)
-    else:
-        out = pipeline.check_output_path(args.output, (".mp4",) + pipeline.AUDIO_SUFFIXES)
-        if duration is not None:
-            raise VmbError("--duration does not apply to --video: the music takes the video's own length")
+    request = generation_request(args)
+    video = request.video is not None
+    out = pipeline.check_output_path(args.output, ((".mp4",) if video else ()) + pipeline.AUDIO_SUFFIXES)
     # Every file this run will write, checked against every input before any work.
-    outputs = pipeline.output_files(out, video=args.video is not None, midi=not args.no_midi, plot=bool(args.plot))
+    outputs = pipeline.output_files(out, video=video, midi=not args.no_midi, plot=bool(args.plot))
     pipeline.check_no_clobber(outputs, _input_files(args), library=_library_folder(args))
-    options = pipeline.RetrievalOptions(
-        library=args.library,
-        references=tuple(args.reference or ()),
-        exclude=tuple(args.exclude or ()),
-        use_broad=not args.no_broad,
-        use_targeted=not args.no_targeted,
-    )
-    for ref in options.references:
-        if not Path(ref).is_file():
-            raise VmbError(f"reference {ref!r}: no such file")
     describer = _load_describer(args)
     progress = _Progress(not args.json)
     try:
-        if args.text is not None:
-            result = pipeline.generate_from_text(
-                args.text, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
-                options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
-                loop=args.loop, allow_long=args.allow_long,
-            )
-        elif args.image is not None:
-            result = pipeline.generate_from_image(
-                args.image, user=user, duration_s=duration, seed=args.seed, soundfont=args.soundfont,
-                options=options, generator=args.generator, checkpoint=args.checkpoint, progress=progress,
-                describer=describer, loop=args.loop, allow_long=args.allow_long,
-            )
-        else:
-            result = pipeline.generate_from_video(
-                args.video,
-                user=user,
-                seed=args.seed,
-                soundfont=args.soundfont,
-                markers_s=args.marker or [],
-                keep_audio=args.keep_audio,
-                options=options,
-                generator=args.generator,
-                checkpoint=args.checkpoint,
-                progress=progress,
-                describer=describer,
-                loop=args.loop,
-                allow_long=args.allow_long,
-            )
+        result = pipeline.generate(request, describer=describer, progress=progress)
         progress("write")
-        if args.video is None:
-            pipeline.write_outputs(result, out, midi=not args.no_midi, plot=bool(args.plot))
-        else:
+        if video:
             pipeline.write_video_outputs(result, out, midi=not args.no_midi, plot=bool(args.plot))
+        else:
+            pipeline.write_outputs(result, out, midi=not args.no_midi, plot=bool(args.plot))
     finally:
         progress.stop()
     if args.json:

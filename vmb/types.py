@@ -270,6 +270,28 @@ class Score(JsonMixin):
 
 
 @dataclass
+class MusicPlan(JsonMixin):
+    """The music a request resolved to, decided once before composing: the stages take it as is.
+
+    ``tempo_map`` is in quarter-note BPM (a video's beat map bends it); ``pulse_bpm`` is what a
+    listener counts (dotted quarters in 6/8), the number printed and written to the sidecar.
+    A loop is composed one bar past ``loop_beats`` and cut there (see vmb.pipeline.loop).
+    """
+
+    meter: str
+    pulse_bpm: float
+    tempo_map: list[TempoChange]
+    length_beats: float  # what the composer writes (a loop: one bar more than it plays)
+    duration_s: float  # what the listener gets
+    sections: list[Section] | None = None  # None: the composer's own form
+    loop_beats: float | None = None  # where a seamless loop wraps; None = a piece with an ending
+
+    @property
+    def quarter_bpm(self) -> float:
+        return self.tempo_map[0].bpm
+
+
+@dataclass
 class LibraryEntry(JsonMixin):
     """One piece of music in the retrieval library, with its tags and symbolic content."""
 

@@ -6,26 +6,15 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Callable
 
 from vmb import VmbError
 from vmb.pipeline.composers import ComposeRequest, get_composer
-from vmb.pipeline.core import (
-    DEFAULT_DURATION_S,
-    DEFAULT_GENERATOR,
-    GenerationResult,
-    Progress,
-    RetrievalOptions,
-    check_duration,
-    check_seed,
-    pick_reference,
-    resolve_attributes,
-    retrieve_references,
-)
-from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, loop_from_plan, loop_plan, wrap_tail
+from vmb.pipeline.core import GenerationResult, Progress, pick_reference, resolve_attributes, retrieve_references
+from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, wrap_tail
 from vmb.pipeline.outputs import output_files
-from vmb.theory import quarter_notes_per_pulse
-from vmb.types import Attributes, MusicDescription, RenderResult, TempoChange
+from vmb.pipeline.plan import BeatPlan, plan_music
+from vmb.pipeline.request import GenerationRequest
+from vmb.types import MusicDescription, RenderResult
 
 
 class StageTimer:
@@ -48,70 +37,54 @@ class StageTimer:
 
 def compose_and_render(
     description: MusicDescription,
-    user: Attributes,
+    request: GenerationRequest,
     *,
     duration_s: float,
-    seed: int = 0,
-    tempo_map: list[TempoChange] | None = None,
-    sections=None,
-    length_beats: float | None = None,
-    soundfont: str | None = None,
-    options: RetrievalOptions | None = None,
-    generator: str = DEFAULT_GENERATOR,
-    checkpoint: str | None = None,
-    loop: bool = False,
+    beats: BeatPlan | None = None,
     progress: Progress | None = None,
     timer: StageTimer | None = None,
 ) -> GenerationResult:
-    """Text bridge -> music bridge -> baseline composition -> arrangement -> mastered audio.
+    """Text bridge -> music bridge -> plan -> composition -> arrangement -> mastered audio.
 
-    ``loop``: instead of an ending, music whose last bar leads back into its first, rendered so
-    that playing the file on repeat has no gap or click (see :func:`vmb.pipeline.loop.loop_plan`).
+    ``request`` has been checked; its user attributes override the description's. ``beats``: a
+    video's beat map, kept instead of a steady tempo. A loop request makes music whose last bar
+    leads back into its first, rendered so that the file on repeat has no gap or click.
     """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
     from vmb.render import SAMPLE_RATE, arrange, master, synthesize
 
-    composer = get_composer(generator)
+    composer = get_composer(request.generator)
     timer = timer or StageTimer(progress)
-    if user.set_fields():
-        description = apply_user_attributes(description, user, seed=seed)
+    seed = request.seed
+    if request.attributes.set_fields():
+        description = apply_user_attributes(description, request.attributes, seed=seed)
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
 
     with timer.stage("retrieve"):
         query = encode_texts([description.sentence])[0]
-        retrieval = retrieve_references(attrs, query, options or RetrievalOptions(), progress=progress)
+        retrieval = retrieve_references(attrs, query, request.retrieval, progress=progress)
         reference = pick_reference(retrieval, seed=seed)
-        meter = attrs.meter or reference.entry.lead_sheet.meter
 
     with timer.stage("compose"):
-        planned = tempo_map is not None  # a video's beat map: keep its tempo bends
-        if tempo_map is None:
-            quarter_bpm = float(attrs.tempo_bpm) * quarter_notes_per_pulse(meter)
-            tempo_map = [TempoChange(0.0, quarter_bpm)]
-            length_beats = duration_s * quarter_bpm / 60.0
-        loop_beats = None
-        if loop and planned:
-            loop_beats, length_beats, sections = loop_from_plan(length_beats, sections, meter)
-        elif loop:
-            loop_beats, tempo_map, length_beats, sections = loop_plan(duration_s, tempo_map[0].bpm, meter, attrs)
-            attrs.tempo_bpm = round(tempo_map[0].bpm / quarter_notes_per_pulse(meter), 2)  # as nudged
-        attrs.meter = meter
+        plan = plan_music(attrs, meter=attrs.meter or reference.entry.lead_sheet.meter, duration_s=duration_s,
+                          loop=request.loop, beats=beats)
+        attrs.meter, attrs.tempo_bpm = plan.meter, plan.pulse_bpm
         made = composer.compose(ComposeRequest(
-            attributes=attrs, meter=meter, length_beats=length_beats, sections=sections, retrieval=retrieval,
-            reference=reference, text_embedding=query, seed=seed, checkpoint=checkpoint,
+            attributes=attrs, plan=plan, retrieval=retrieval, reference=reference, text_embedding=query,
+            seed=seed, checkpoint=request.checkpoint,
         ))
         lead = made.lead
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
-        if loop_beats is None:
-            score = arrange(lead, attrs, tempo_map=tempo_map, seed=seed, duration_s=duration_s)
+        if plan.loop_beats is None:
+            score = arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, duration_s=duration_s)
         else:
-            score = cut_for_loop(arrange(lead, attrs, tempo_map=tempo_map, seed=seed), loop_beats)
+            score = cut_for_loop(arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed), plan.loop_beats)
             score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):
-        audio, synth_name = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=soundfont)
-        if loop_beats is None:
+        audio, synth_name = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
+        if plan.loop_beats is None:
             audio, measured = master(audio, SAMPLE_RATE)
         else:
             audio, measured = master(wrap_tail(audio, round(duration_s * SAMPLE_RATE)), SAMPLE_RATE,
@@ -133,7 +106,8 @@ def compose_and_render(
         score=score,
         render=render,
         seed=seed,
-        generator=generator,
+        generator=request.generator,
+        plan=plan,
         checkpoint=made.checkpoint,
         reference=made.reference,
         generator_info=made.info,
@@ -168,82 +142,6 @@ def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True
         for path in written:
             Path(path).unlink(missing_ok=True)
         raise
-
-
-def _generate_described(
-    describe: Callable[[int], MusicDescription],
-    *,
-    user: Attributes | None,
-    duration_s: float | None,
-    seed: int,
-    progress: Progress | None,
-    allow_long: bool = False,
-    **compose_options,
-) -> GenerationResult:
-    """Describe (timed), then compose and render for a request of ``duration_s`` seconds.
-
-    ``allow_long`` lifts the 20-minute limit to an hour."""
-    check_seed(seed)
-    user = user or Attributes()
-    if duration_s is None:
-        duration_s = user.duration_s
-    if duration_s is not None:
-        check_duration(duration_s, allow_long=allow_long)  # before any work
-    timer = StageTimer(progress)
-    with timer.stage("describe"):
-        description = describe(seed)
-    # Precedence: the explicit length, then one the description read ("a 2 minute intro"), then 30 s.
-    if duration_s is None:
-        duration_s = description.attributes.duration_s or DEFAULT_DURATION_S
-    duration_s = check_duration(duration_s, allow_long=allow_long)
-    return compose_and_render(
-        description, user, duration_s=duration_s, seed=seed, progress=progress, timer=timer, **compose_options
-    )
-
-
-def generate_from_text(
-    text: str,
-    *,
-    user: Attributes | None = None,
-    duration_s: float | None = None,
-    seed: int = 0,
-    progress: Progress | None = None,
-    **compose_options,
-) -> GenerationResult:
-    """Text prompt (+ explicit user attributes) -> music. Nothing is written to disk.
-
-    ``compose_options`` go to :func:`compose_and_render` (soundfont, options, generator, checkpoint).
-    """
-    from vmb.describe import describe_text
-
-    return _generate_described(
-        lambda s: describe_text(text, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
-        **compose_options,
-    )
-
-
-def generate_from_image(
-    image: str | os.PathLike,
-    *,
-    user: Attributes | None = None,
-    duration_s: float | None = None,
-    seed: int = 0,
-    progress: Progress | None = None,
-    describer=None,
-    **compose_options,
-) -> GenerationResult:
-    """An image (+ explicit user attributes) -> music. Nothing is written to disk.
-
-    ``describer``: None for the offline analysis, or one from :func:`load_describer`.
-    ``compose_options`` go to :func:`compose_and_render` (soundfont, options, generator, checkpoint).
-    """
-    from vmb.describe import describe_image
-
-    describe = describer.describe_image if describer is not None else describe_image
-    return _generate_described(
-        lambda s: describe(image, seed=s), user=user, duration_s=duration_s, seed=seed, progress=progress,
-        **compose_options,
-    )
 
 
 DESCRIBERS = ("analysis", "vlm")

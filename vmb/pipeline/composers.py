@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from vmb import VmbError
-from vmb.types import Attributes, LeadSheet, Reference, Retrieval, Section
+from vmb.types import Attributes, LeadSheet, MusicPlan, Reference, Retrieval
 
 
 @dataclass
@@ -33,9 +33,7 @@ class ComposeRequest:
     """Everything a composer may use; decided before it is called."""
 
     attributes: Attributes  # resolved: tempo, mode, energy, meter set
-    meter: str
-    length_beats: float  # quarter-note beats
-    sections: list[Section] | None  # beats; None lets the composer choose its form
+    plan: MusicPlan  # meter, length and form in quarter-note beats (the composer's own form if no sections)
     retrieval: Retrieval
     reference: Reference  # the reference the seed picked (what the baseline builds on)
     text_embedding: np.ndarray  # (384,) the text bridge
@@ -58,8 +56,8 @@ class BaselineComposer:
         from vmb.generate.baseline import compose_lead_sheet
 
         lead = compose_lead_sheet(request.reference.entry.lead_sheet, request.attributes,
-                                  length_beats=request.length_beats, meter=request.meter,
-                                  sections=request.sections, seed=request.seed)
+                                  length_beats=request.plan.length_beats, meter=request.plan.meter,
+                                  sections=request.plan.sections, seed=request.seed)
         return Composition(lead=lead, reference=request.reference)
 
 
@@ -76,7 +74,7 @@ class EcmgComposer:
         made = ecmg(
             attributes=request.attributes, text_embedding=request.text_embedding,
             broad=broad.entry.lead_sheet if broad else None, targeted=targeted.entry.lead_sheet if targeted else None,
-            length_beats=request.length_beats, sections=request.sections, seed=request.seed,
+            length_beats=request.plan.length_beats, sections=request.plan.sections, seed=request.seed,
         )
         info = {
             "broad_reference": broad.entry.id if broad else None,  # m_i*: ControlFormer + start

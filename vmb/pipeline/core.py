@@ -9,16 +9,21 @@ from typing import Callable
 import numpy as np
 
 import vmb
-from vmb import MAX_SEED, VmbError, theory
+from vmb import VmbError, theory
 from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR  # noqa: F401 (re-exported)
 from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_output_path  # noqa: F401 (re-exported)
-from vmb.types import SCHEMA_VERSION, Attributes, MusicDescription, Reference, RenderResult, Retrieval, Score
+from vmb.pipeline.request import (  # noqa: F401 (re-exported)
+    DEFAULT_DURATION_S,
+    LONG_MAX_DURATION_S,
+    MAX_DURATION_S,
+    MIN_DURATION_S,
+    RetrievalOptions,
+    check_duration,
+    check_seed,
+)
+from vmb.types import SCHEMA_VERSION, Attributes, MusicDescription, MusicPlan, Reference, RenderResult, Retrieval, Score
 from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
 
-MIN_DURATION_S = 3.0
-MAX_DURATION_S = 20 * 60.0  # the default limit for music and videos
-LONG_MAX_DURATION_S = 60 * 60.0  # with --allow-long (about 1.4 GB of memory per 10 minutes)
-DEFAULT_DURATION_S = 30.0
 GENERATORS = tuple(COMPOSERS)  # the registry in vmb.pipeline.composers: baseline, ecmg
 
 Progress = Callable[[str], None]
@@ -35,6 +40,7 @@ class GenerationResult:
     render: RenderResult
     seed: int
     generator: str
+    plan: MusicPlan | None = None  # meter, tempo map, length, form and loop, as resolved once
     checkpoint: dict | None = None  # the ECMG checkpoint's name, version, step and sha256; None for the baseline
     reference: Reference | None = None  # the reference the baseline re-composed
     timings_s: dict[str, float] = field(default_factory=dict)
@@ -59,6 +65,10 @@ class GenerationResult:
             "content_reference": self.reference.entry.id if self.reference else None,
             "generator_info": self.generator_info,
             "render": self.render.to_dict(),
+            # what the request resolved to before composing (tempo in counted pulses, lengths in beats)
+            "plan": None if self.plan is None else {
+                "meter": self.plan.meter, "pulse_bpm": self.plan.pulse_bpm, "length_beats": self.plan.length_beats,
+                "duration_s": self.plan.duration_s, "loop_beats": self.plan.loop_beats},
             "tempo_map": [t.to_dict() for t in self.score.tempo_map],
             "key": f"{self.score.key} {self.score.mode}",
             "meter": self.score.meter,
@@ -87,24 +97,6 @@ def _reference_summary(ref: Reference) -> dict:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def check_seed(seed: int) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise VmbError(f"seed {seed!r} is out of range; use a whole number from 0 to {MAX_SEED}")
-    return int(seed)
-
-
-def check_duration(duration_s: float, *, allow_long: bool = False) -> float:
-    limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
-    if not np.isfinite(duration_s):
-        raise VmbError(f"duration {duration_s} is not a length: give a finite number of seconds")
-    if not (MIN_DURATION_S <= duration_s <= limit):
-        hint = "" if allow_long or duration_s < MIN_DURATION_S else f" (--allow-long: up to {LONG_MAX_DURATION_S / 60:g} min)"
-        raise VmbError(
-            f"duration {duration_s:g} s is out of range; use {MIN_DURATION_S:g} s to {limit / 60:g} min{hint}"
-        )
-    return float(duration_s)
 
 
 # --------------------------------------------------------------------------- resolving attributes

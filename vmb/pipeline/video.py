@@ -8,22 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from vmb import VmbError
+from vmb import VmbError, theory
 from vmb.pipeline.chain import StageTimer, compose_and_render, write_outputs
-from vmb.pipeline.core import (
-    DEFAULT_GENERATOR,
-    LONG_MAX_DURATION_S,
-    MAX_DURATION_S,
-    TEMPO_CLASSES,
-    GenerationResult,
-    Progress,
-    RetrievalOptions,
-    check_seed,
-    resolve_attributes,
-)
+from vmb.pipeline.core import TEMPO_CLASSES, GenerationResult, Progress, resolve_attributes
 from vmb.pipeline.outputs import check_no_clobber, output_files
+from vmb.pipeline.plan import BeatPlan
+from vmb.pipeline.request import LONG_MAX_DURATION_S, GenerationRequest
 from vmb.theory import quarter_notes_per_pulse
-from vmb.types import Attributes, Score
+from vmb.types import Attributes
 
 VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
 VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
@@ -64,23 +56,8 @@ def describe_video_file(path: str | os.PathLike, *, seed: int = 0, markers_s=(),
     return description, features, timing
 
 
-def generate_from_video(
-    video: str | os.PathLike,
-    *,
-    user: Attributes | None = None,
-    seed: int = 0,
-    soundfont: str | None = None,
-    markers_s: list[float] | tuple[float, ...] = (),
-    keep_audio: bool = False,
-    options: RetrievalOptions | None = None,
-    generator: str = DEFAULT_GENERATOR,
-    checkpoint: str | None = None,
-    progress: Progress | None = None,
-    describer=None,
-    loop: bool = False,
-    allow_long: bool = False,
-) -> GenerationResult:
-    """A video -> music of its exact length whose beats land on its cuts. Nothing is written.
+def score_video(request: GenerationRequest, *, describer=None, progress: Progress | None = None) -> GenerationResult:
+    """A checked video request -> music of its exact length whose beats land on its cuts. Nothing is written.
 
     ``loop``: the video's end falls on a bar line and the music leads back into its start, so
     a video played on repeat (a banner, a game menu, a social loop) has seamless music.
@@ -95,19 +72,18 @@ def generate_from_video(
     from vmb.describe import apply_user_attributes
     from vmb.video import plan_tempo_map, probe_video
 
-    check_seed(seed)
-    user = user or Attributes()
+    video, user, seed, loop = request.video, request.attributes, request.seed, request.loop
     timer = StageTimer(progress)
-    limit = LONG_MAX_DURATION_S if allow_long else MAX_DURATION_S
+    limit = request.max_duration_s
     # Refuse an over-long video from its header, before minutes of analysis.
     length = probe_video(video, max_duration_s=float("inf")).duration_s
     if length > limit:
-        hint = "" if allow_long else f"; --allow-long lifts the limit to {LONG_MAX_DURATION_S / 60:g} min"
+        hint = "" if request.allow_long else f"; --allow-long lifts the limit to {LONG_MAX_DURATION_S / 60:g} min"
         raise VmbError(f"video {str(video)!r} is {length / 60:.1f} min long; vmb scores videos up to "
                        f"{limit / 60:g} min{hint}")
     with timer.stage("analyse + describe video"):
-        description, _features, timing = describe_video_file(video, seed=seed, markers_s=markers_s, describer=describer,
-                                                             max_duration_s=limit)
+        description, _features, timing = describe_video_file(video, seed=seed, markers_s=request.markers_s,
+                                                             describer=describer, max_duration_s=limit)
         if user.set_fields():
             description = apply_user_attributes(description, user, seed=seed)
     duration_s = timing.duration_s
@@ -117,7 +93,7 @@ def generate_from_video(
     meter = attrs.meter or "4/4"
     attrs.meter = meter
     pulse = quarter_notes_per_pulse(meter)  # quarter notes per counted beat
-    beats_per_bar = round(Score(tracks=[], meter=meter).beats_per_bar / pulse)
+    beats_per_bar = theory.meter(meter).pulses_per_bar
     if user.tempo_bpm is not None:  # the user named a BPM: only bend it slightly
         bpm_range = (user.tempo_bpm * (1 - VIDEO_TEMPO_TOLERANCE), user.tempo_bpm * (1 + VIDEO_TEMPO_TOLERANCE))
     else:
@@ -135,23 +111,13 @@ def generate_from_video(
     attrs.tempo_bpm = plan.sync.mean_bpm  # what the music has, not what the description guessed
     reasoning = list(description.reasoning) + [_sync_reason(plan, bend)]
     description = dataclasses.replace(description, attributes=attrs, reasoning=reasoning)
-    result = compose_and_render(
-        description,
-        Attributes(),
-        duration_s=duration_s,
-        seed=seed,
-        tempo_map=plan.tempo_map,
-        sections=plan.sections,
-        length_beats=plan.length_beats,
-        soundfont=soundfont,
-        options=options,
-        generator=generator,
-        checkpoint=checkpoint,
-        loop=loop,
-        progress=progress,
-        timer=timer,
-    )
-    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": keep_audio, "loop": loop}
+    beats = BeatPlan(tempo_map=plan.tempo_map, length_beats=plan.length_beats, sections=plan.sections,
+                     pulse_bpm=plan.sync.mean_bpm)
+    # the user's attributes are in the description already: compose with none on top
+    result = compose_and_render(description, dataclasses.replace(request, attributes=Attributes()),
+                                duration_s=duration_s, beats=beats, progress=progress, timer=timer)
+    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": request.keep_audio,
+                    "loop": loop}
     return result
 
 
