@@ -111,7 +111,7 @@ def test_bad_embeddings_are_refused(lib):
 
 
 def test_remove_and_stats(lib):
-    assert lib.remove(["tune-0001", "tune-0001", "missing"]) == 1
+    assert lib.remove(["tune-0001", "tune-0001", "missing"]) == ["tune-0001"]
     assert lib.count() == 3
     stats = lib.stats()
     assert stats["entries"] == 3 and stats["mode"] == {"minor": 3}

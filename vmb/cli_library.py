@@ -32,6 +32,31 @@ def _entry_line(entry) -> str:
             f"{entry.tempo_class or '?'}]  {tags}")
 
 
+def _size(n: int) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return ""  # pragma: no cover
+
+
+def _stats_table(stats: dict) -> str:
+    """``Library.stats()`` as a readable two-column table."""
+    from vmb.retrieve.store import ANN_MIN_ROWS
+
+    per_entry = f" ({_size(stats['bytes_per_entry'])} per entry)" if stats["bytes_per_entry"] else ""
+    index = ("ANN (IVF-PQ) + attribute indexes" if stats["ann_index"]
+             else f"none: exact search (an index is built at {ANN_MIN_ROWS:,} entries)")
+    rows = [("library", stats["path"]), ("entries", f"{stats['entries']:,} (table version {stats['version']})"),
+            ("disk", _size(stats["disk_bytes"]) + per_entry), ("index", index),
+            ("embedding", f"{stats['embedding']} (format {stats['format_version']})")]
+    for name in ("sources", "mode", "tempo_class", "meter", "genres", "moods", "instruments"):
+        counts = stats[name]
+        rows.append((name.replace("_", " "), ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "-"))
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
 def cmd_library(args: argparse.Namespace) -> int:
     from vmb.retrieve.store import build_default_library
 
@@ -55,10 +80,15 @@ def cmd_library(args: argparse.Namespace) -> int:
             return 0 if report.added_files or report.skipped_existing or not report.failed else 1
     elif command == "remove":
         library = _open(args)
-        result = {"removed": library.remove(args.ids)}
-        if not args.json:
-            print(f"removed {result['removed']} entr{'y' if result['removed'] == 1 else 'ies'}")
-            return 0
+        removed = library.remove(args.ids)
+        unknown = [i for i in dict.fromkeys(args.ids) if i not in set(removed)]
+        result = {"removed": len(removed), "unknown": unknown}
+        print(json.dumps(result, indent=2) if args.json
+              else f"removed {len(removed)} entr{'y' if len(removed) == 1 else 'ies'}")
+        if unknown:
+            raise VmbError(f"library {library.path} has no entr{'y' if len(unknown) == 1 else 'ies'} "
+                           f"{', '.join(repr(i) for i in unknown)}")
+        return 0
     elif command == "list":
         library = _open(args)
         filters = {k: v for k, v in (("mode", args.mode), ("tempo_class", args.tempo), ("meter", args.meter)) if v}
@@ -70,6 +100,9 @@ def cmd_library(args: argparse.Namespace) -> int:
             return 0
     elif command == "stats":
         result = _open(args).stats()
+        if not args.json:
+            print(_stats_table(result))
+            return 0
     elif command == "search":
         from vmb.cli import user_attributes
         from vmb.embed import encode_texts
@@ -97,18 +130,25 @@ def cmd_library(args: argparse.Namespace) -> int:
             return 0
     else:  # pragma: no cover - argparse restricts the choices
         raise VmbError(f"unknown library command {command!r}")
-    if args.json or command in ("build", "stats"):
-        print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     return 0
+
+
+def _add_common_options(parser: argparse.ArgumentParser, default=None) -> None:
+    """--library and --json, before the action (``default`` None/False) or after it (SUPPRESS,
+    so an action that does not repeat them keeps the value given before it)."""
+    parser.add_argument("--library", metavar="DIR", default=default,
+                        help="library folder (default: $VMB_LIBRARY or your data folder)")
+    parser.add_argument("--json", action="store_true", default=False if default is None else default,
+                        help="print JSON")
 
 
 def add_library_parser(sub, add_attribute_options) -> None:
     p = sub.add_parser("library", help="build, fill and search the music library (the music bridge)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--library", metavar="DIR", help="library folder (default: $VMB_LIBRARY or your data folder)")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    _add_common_options(p)
     lsub = p.add_subparsers(dest="library_command", required=True, metavar="ACTION")
-    lsub.add_parser("build", help="build the default library from the bundled tune corpus")
+    b = lsub.add_parser("build", help="build the default library from the bundled tune corpus")
     a = lsub.add_parser("add", help="ingest music files or folders")
     a.add_argument("paths", nargs="+", metavar="PATH")
     a.add_argument("--workers", type=int, default=2, help="parallel analysis processes (default 2)")
@@ -120,10 +160,12 @@ def add_library_parser(sub, add_attribute_options) -> None:
     li.add_argument("--tempo", choices=["slow", "medium", "fast"])
     li.add_argument("--meter")
     li.add_argument("--limit", type=int, default=50)
-    lsub.add_parser("stats", help="counts by attribute, disk use, index state")
+    st = lsub.add_parser("stats", help="counts by attribute, disk use, index state")
     s = lsub.add_parser("search", help="dual-track search: targeted (inside the asked partition) and broad")
     s.add_argument("text", help="a description of the music you want")
     s.add_argument("-k", type=int, default=5, help="results per track (default 5)")
     s.add_argument("--duration", type=float, help=argparse.SUPPRESS)
     add_attribute_options(s)
+    for action in (b, a, r, li, st, s):
+        _add_common_options(action, argparse.SUPPRESS)
     p.set_defaults(func=cmd_library)

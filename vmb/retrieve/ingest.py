@@ -197,7 +197,12 @@ def ingest(library: Library, paths: Iterable[str | os.PathLike], *, workers: int
         added = library.add_entries(entries, _embed([e.description for e in entries]), analyses=analyses,
                                     skip_existing=True)
         report.added += added
-        report.added_files += len({e.content_hash for e in entries if e.id in set(added)})
+        added_ids = set(added)
+        for result in pending:
+            if any(e.id in added_ids for e in result.entries):
+                report.added_files += 1
+            elif result.entries:  # a concurrent ingest added this file since we looked (seen under the lock)
+                report.skipped_existing.append(result.path)
         pending.clear()
 
     def take(result: FileResult) -> None:

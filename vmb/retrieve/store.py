@@ -182,16 +182,17 @@ class Library:
                 self.ensure_index()
         return [entries[i].id for i in keep]
 
-    def remove(self, ids: Iterable[str]) -> int:
-        """Delete the entries with these ids; returns how many were removed."""
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Delete the entries with these ids; returns the ids removed (the others were not there)."""
         ids = list(dict.fromkeys(ids))
         if not ids:
-            return 0
+            return []
         with self.writing():
-            before = self.table.count_rows()
-            for start in range(0, len(ids), 500):
-                self.table.delete(where_clause({"id": ids[start:start + 500]}))
-            return before - self.table.count_rows()
+            present = self._existing("id", ids)  # under the lock: what this removal will find
+            found = [i for i in ids if i in present]
+            for start in range(0, len(found), 500):
+                self.table.delete(where_clause({"id": found[start:start + 500]}))
+            return found
 
     def ensure_index(self, *, force: bool = False) -> bool:
         """Build the ANN + scalar indexes once the table has ``ANN_MIN_ROWS`` rows (or ``force``);
