@@ -31,10 +31,18 @@ def lib(tmp_path):
     (["library", "stats", "--json", "--library", "B"], "B", True),
     (["library", "--library", "A", "stats", "--library", "B"], "B", False),
     (["library", "--json", "build", "--library", "C"], "C", True),
+    (["library", "check", "--repair", "--library", "D"], "D", False),
 ])
 def test_common_options_before_or_after_the_action(argv, library, as_json):
     args = build_parser().parse_args(argv)
     assert args.library == library and args.json is as_json
+
+
+def test_help_shows_check(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["library", "--help"])
+    out = capsys.readouterr().out
+    assert "vmb library check --repair" in out and "vmb library stats --json" in out
 
 
 def test_stats_json_after_the_action_and_a_readable_table(lib, capsys):

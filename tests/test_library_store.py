@@ -6,7 +6,8 @@ import pytest
 from library_fixtures import make_entry, unit_vectors
 from vmb import VmbError
 from vmb.retrieve import store
-from vmb.retrieve.store import Library, build_default_library, default_library_path, open_default_library
+from vmb.retrieve.store import (Library, LibraryDamaged, build_default_library, default_library_path,
+                               open_default_library)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_open_refuses_missing_newer_older_and_foreign(tmp_path):
     with pytest.raises(VmbError, match="512"):
         Library.open(path)
     (path / "library.json").write_text("{not json")
-    with pytest.raises(VmbError, match="cannot read"):
+    with pytest.raises(LibraryDamaged, match="library.json cannot be read"):
         Library.open(path)
 
 

@@ -1,4 +1,4 @@
-"""``vmb library build|add|remove|list|stats|search``: the music library behind the music bridge.
+"""``vmb library build|add|remove|list|stats|search|check``: the music library behind the music bridge.
 
 Thin: each command opens the library, calls one function of :mod:`vmb.retrieve`, prints.
 """
@@ -17,6 +17,8 @@ EXAMPLES = """examples:
   vmb library search "slow, sad piece in D minor for strings" --key "D minor" --tempo slow
   vmb library list --mode minor --limit 20
   vmb library stats --json
+  vmb library check                          # read every file of the library; exit 1 if damaged
+  vmb library check --repair                 # fall back to the newest readable version, say what was lost
 """
 
 
@@ -55,6 +57,41 @@ def _stats_table(stats: dict) -> str:
         rows.append((name.replace("_", " "), ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "-"))
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _check_lines(check) -> list[str]:
+    state = "healthy" if check.healthy else "damaged"
+    current = check.current
+    lines = [f"library {check.path}: {state}"
+             + (f" ({current.entries:,} entries, table version {current.version})"
+                if current and not current.error and current.entries is not None else "")]
+    lines += [f"  problem: {p}" for p in check.problems]
+    lines += [f"  note: {n}" for n in check.notes]
+    if check.versions:
+        readable = sum(v.error is None for v in check.versions)
+        lines.append(f"  versions: {len(check.versions)} read, {readable} readable; index: {check.index}")
+    return lines
+
+
+def _check(args) -> int:
+    """``check [--repair]``: the report on stdout; if still damaged, the one-line verdict too."""
+    from vmb.retrieve.store import LibraryDamaged, check_library, repair_library
+
+    if args.repair:
+        repair = repair_library(args.library)
+        result, check = repair.to_dict(), repair.after
+        lines = [f"found: {p}" for p in repair.before.problems]
+        lines += [f"repaired: {r}" for r in repair.repaired] + [f"lost: {x}" for x in repair.lost]
+        lines += _check_lines(check) + ([] if repair.before.problems else ["nothing to repair"])
+    else:
+        check = check_library(args.library)
+        result, lines = check.to_dict(), _check_lines(check)
+    print(json.dumps(result, indent=2) if args.json else "\n".join(lines))
+    if check.healthy:
+        return 0
+    if args.repair:
+        raise VmbError(f"library {check.path} is still damaged: {check.problems[0]}")
+    raise LibraryDamaged(check.path, check.problems[0])
 
 
 def cmd_library(args: argparse.Namespace) -> int:
@@ -103,6 +140,8 @@ def cmd_library(args: argparse.Namespace) -> int:
         if not args.json:
             print(_stats_table(result))
             return 0
+    elif command == "check":
+        return _check(args)
     elif command == "search":
         from vmb.cli import user_attributes
         from vmb.embed import encode_texts
@@ -144,7 +183,7 @@ def _add_common_options(parser: argparse.ArgumentParser, default=None) -> None:
 
 
 def add_library_parser(sub, add_attribute_options) -> None:
-    p = sub.add_parser("library", help="build, fill and search the music library (the music bridge)",
+    p = sub.add_parser("library", help="build, fill, search and check the music library (the music bridge)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common_options(p)
     lsub = p.add_subparsers(dest="library_command", required=True, metavar="ACTION")
@@ -166,6 +205,10 @@ def add_library_parser(sub, add_attribute_options) -> None:
     s.add_argument("-k", type=int, default=5, help="results per track (default 5)")
     s.add_argument("--duration", type=float, help=argparse.SUPPRESS)
     add_attribute_options(s)
-    for action in (b, a, r, li, st, s):
+    c = lsub.add_parser("check", help="read every version of the library; exit 1 if it is damaged")
+    c.add_argument("--repair", action="store_true",
+                   help="fall back to the newest readable version, rewrite a lost manifest, rebuild the index, "
+                        "and say what was recovered and what was lost")
+    for action in (b, a, r, li, st, s, c):
         _add_common_options(action, argparse.SUPPRESS)
     p.set_defaults(func=cmd_library)

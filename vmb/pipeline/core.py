@@ -150,13 +150,11 @@ def retrieve_references(attrs: Attributes, query: np.ndarray, options: Retrieval
     """The dual-track search (broad by similarity, targeted inside the asked partition)."""
     from vmb.retrieve.ingest import reference_entry
     from vmb.retrieve.search import dual_track
-    from vmb.retrieve.store import Library, build_default_library
+    from vmb.retrieve.store import open_default_library
 
-    library = Library.open(options.library)
-    if library.count() == 0:
-        if progress:
-            progress("building the default music library (first run only)")
-        library = build_default_library(library.path)
+    # built from the bundled corpus only if vmb has just created it; a damaged or emptied
+    # library is a one-line error, never silently refilled
+    library = open_default_library(options.library, progress=progress)
     pinned = [reference_entry(path, library=library)[0] for path in options.references]
     return dual_track(
         library,

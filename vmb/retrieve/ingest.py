@@ -183,7 +183,8 @@ def ingest(library: Library, paths: Iterable[str | os.PathLike], *, workers: int
         else:
             seen.add(digest)
             todo.append((path, digest))
-    have = library._existing("content_hash", [d for _, d in todo])
+    with library.writing():  # under the lock: fails now, not after the analysis, on a read-only library
+        have = library._existing("content_hash", [d for _, d in todo])
     report.skipped_existing += [str(p) for p, d in todo if d in have]
     todo = [(p, d) for p, d in todo if d not in have]
 

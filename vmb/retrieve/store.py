@@ -15,21 +15,31 @@ killed mid-append leaves the table at its previous version, never half a batch.
 
 Vector search is exact below :data:`ANN_MIN_ROWS` rows; above it an IVF-PQ index (plus scalar
 indexes on the attribute columns) is built, and queries re-rank with exact vectors.
+
+A library whose files cannot be read (a data file missing or cut short, the manifest or the
+table's versions gone) raises :class:`LibraryDamaged`, one line; :func:`check_library` says
+what is wrong and :func:`repair_library` falls back to the newest readable table version.
+Only a library vmb created and never wrote to is filled with the bundled corpus unasked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import math
 import os
+import re
+import shlex
 import tempfile
+import time
 import warnings
 from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -43,6 +53,8 @@ FORMAT_VERSION = 1
 EMBEDDING_NAME = "all-MiniLM-L6-v2"
 MANIFEST = "library.json"
 TABLE = "entries"
+TABLE_DIR = f"{TABLE}.lance"
+LOCK = ".lock"
 ANN_MIN_ROWS = 50_000  # exact search is fast enough below this (about 10 ms at 50k rows)
 # search tuning for the IVF-PQ index (measured by benchmarks/library_scale.py)
 # PQ codes alone rank near neighbours poorly, so the best 10 x 20 candidates are re-ranked with
@@ -82,15 +94,41 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+class LibraryDamaged(VmbError):
+    """The library's files cannot be read: one line saying what, and the command that repairs it."""
+
+    def __init__(self, path: Path, what: str):
+        command = "vmb library check --repair"
+        if Path(path) != default_library_path():
+            command += f" --library {shlex.quote(str(path))}"
+        super().__init__(f"library {path} is damaged: {what}; run '{command}'")
+        self.path, self.what = Path(path), what
+
+
+def _new_manifest() -> dict:
+    return {"format": FORMAT, "version": FORMAT_VERSION, "embedding": EMBEDDING_NAME, "dim": EMBEDDING_DIM}
+
+
+def _write_manifest(path: Path) -> dict:
+    manifest = _new_manifest()
+    _atomic_write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
 def _check_manifest(path: Path) -> dict:
-    """The manifest of library ``path``, or a VmbError saying why this vmb cannot read it."""
+    """The manifest of library ``path``; LibraryDamaged if it is missing or garbled, VmbError if
+    this vmb cannot read its format."""
     file = path / MANIFEST
     try:
-        manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise VmbError(f"library {path}: cannot read {MANIFEST} ({exc})") from None
+        manifest = json.loads(file.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise LibraryDamaged(path, f"{MANIFEST} is missing") from None
+    except OSError as exc:
+        raise VmbError(f"library {path}: cannot read {MANIFEST} ({exc.strerror or exc})") from None
+    except ValueError as exc:  # bad JSON or bad UTF-8: a cut or overwritten file
+        raise LibraryDamaged(path, f"{MANIFEST} cannot be read ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise VmbError(f"library {path}: {MANIFEST} is not a vmb library manifest")
+        raise LibraryDamaged(path, f"{MANIFEST} is not a vmb library manifest")
     version = manifest.get("version")
     if not isinstance(version, int) or version < 1:
         raise VmbError(f"library {path} has unknown format version {version!r}; "
@@ -104,6 +142,144 @@ def _check_manifest(path: Path) -> dict:
     return manifest
 
 
+# ---------------------------------------------------------------------- what Lance says is wrong
+
+
+def _is_lance_error(exc: BaseException) -> bool:
+    """Lance reports unreadable files as OSError, RuntimeError("lance error: ...") or, for some
+    garbled bytes, a RustPanic."""
+    return isinstance(exc, OSError) or "lance error" in str(exc).lower() or type(exc).__name__ == "RustPanic"
+
+
+def _lance_text(exc: BaseException) -> str:
+    """Lance's message without its prefix and the Rust source locations it appends."""
+    text = re.sub(r"^lance error:\s*", "", str(exc).strip(), flags=re.I)
+    text = re.sub(r",?\s*/\S+\.rs:\d+:\d+", "", text)
+    return " ".join(text.split())[:200]
+
+
+def cut_lance_files(path: Path) -> list[str]:
+    """Version manifests, data and index files of library ``path`` without the b"LANC" footer
+    every Lance file ends with (cut short), as paths relative to the library."""
+    table = path / TABLE_DIR
+    cut = []
+    for file in (sorted(table.glob("_versions/*.manifest")) + sorted(table.glob("data/*.lance"))
+                 + sorted(f for f in table.glob("_indices/*/*") if f.is_file())):
+        with contextlib.suppress(OSError):
+            with open(file, "rb") as f:
+                f.seek(max(0, file.stat().st_size - 4))
+                if f.read(4) != b"LANC":
+                    cut.append(str(file.relative_to(path)))
+    return cut
+
+
+def _damage(path: Path, exc: BaseException) -> str:
+    """What a Lance read error means, naming the file where Lance or the footers tell."""
+    text = _lance_text(exc)
+    missing = re.search(rf"Not found: \S*?({re.escape(TABLE_DIR)}/[^,\s]+)", text)
+    if missing:
+        return f"{missing.group(1)} is missing"
+    cut = cut_lance_files(path)
+    if cut:
+        return f"{cut[0]} is cut short" + (f" (and {len(cut) - 1} more files)" if len(cut) > 1 else "")
+    return f"its table cannot be read ({text})"
+
+
+def _version_hint(path: Path) -> int | None:
+    """The newest version Lance committed, from the pointer it rewrites after each commit
+    (``_versions/latest_version_hint.json``); None when absent or unreadable."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        return int(json.loads((path / TABLE_DIR / "_versions" / "latest_version_hint.json").read_text())["version"])
+    return None
+
+
+def _cut_versions(path: Path) -> list[str]:
+    return [f for f in cut_lance_files(path) if f.startswith(f"{TABLE_DIR}/_versions/")]
+
+
+def _unopenable(path: Path, exc: BaseException | None = None) -> str | None:
+    """Why Lance cannot (or, when ``exc`` is None, would not) open the table."""
+    if not any((path / TABLE_DIR / "_versions").glob("*.manifest")):
+        return f"{TABLE_DIR}/_versions holds no version of the table"
+    # Lance reads the manifests it lists: one cut short fails the open, some with a Rust panic
+    # that prints its own backtrace, so they are looked at first
+    cut = _cut_versions(path)
+    if cut:
+        return f"{cut[0]} is cut short" + (f" (and {len(cut) - 1} more)" if len(cut) > 1 else "")
+    return None if exc is None else f"{TABLE_DIR} cannot be opened ({_lance_text(exc)})"
+
+
+def _is_fresh(table) -> bool:
+    # create_table commits version 1, empty; every write after it is a new version
+    return table.version == 1 and table.count_rows() == 0
+
+
+def _open_table(path: Path):
+    """The LanceDB table of library ``path`` at its newest version; LibraryDamaged if it cannot be
+    opened or a committed version is gone."""
+    problem = _unopenable(path)
+    if problem:
+        raise LibraryDamaged(path, problem)
+    try:
+        table = _lancedb().connect(str(path)).open_table(TABLE)
+    except Exception as exc:  # noqa: BLE001 - whatever Lance raises, the table cannot be opened
+        raise LibraryDamaged(path, _unopenable(path, exc)) from None
+    missing = set(schema().names) - set(table.schema.names)
+    if missing:
+        raise VmbError(f"library {path} is damaged or of another format: its table lacks "
+                       f"columns {sorted(missing)}")
+    hint = _version_hint(path)
+    if hint is not None and hint > table.version:
+        table.checkout_latest()  # a writer may have committed between our listing and its hint
+        if (_version_hint(path) or 0) > table.version:
+            raise LibraryDamaged(path, f"version {hint} of its table is missing (the newest left is "
+                                       f"{table.version})")
+    return table
+
+
+def _reads(method):
+    """Lance finds a missing or cut-short data file only when a query reaches it, and raises it
+    with a Rust traceback: say instead, in one line, that the library is damaged."""
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, VmbError) or not _is_lance_error(exc):
+                raise
+            raise LibraryDamaged(self.path, _damage(self.path, exc)) from None
+
+    return guarded
+
+
+@contextlib.contextmanager
+def _write_lock(path: Path):
+    """The library's write lock (flock on ``.lock``): one writer at a time, across processes."""
+    try:
+        f = open(path / LOCK, "a")
+    except OSError as exc:
+        raise VmbError(f"library {path}: cannot write {LOCK} ({exc.strerror or exc})") from None
+    with f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _write_failure(path: Path, exc: BaseException) -> VmbError:
+    """A failed Lance write: a folder we may not write (named, with the reason), else damage."""
+    folders = [path / TABLE_DIR] + [d for d in sorted((path / TABLE_DIR).glob("*")) if d.is_dir()]
+    for folder in folders:
+        try:
+            tempfile.TemporaryFile(dir=folder).close()
+        except OSError as probe:
+            return VmbError(f"library {path}: cannot write {folder.relative_to(path)} "
+                            f"({probe.strerror or probe})")
+    return LibraryDamaged(path, _damage(path, exc))
+
+
 class Library:
     """A music library folder (see the module docstring). Open it with :meth:`open`."""
 
@@ -113,42 +289,64 @@ class Library:
     @classmethod
     def open(cls, path: str | os.PathLike | None = None, *, create: bool = True) -> "Library":
         """Open the library at ``path`` (default :func:`default_library_path`), creating an empty
-        one if ``create``. Raises VmbError for a folder that is not a readable vmb library."""
+        one if ``create``. Raises LibraryDamaged for a library whose files cannot be read, and
+        VmbError for a folder that is not a vmb library or cannot be opened."""
         path = Path(path) if path is not None else default_library_path()
-        if (path / MANIFEST).exists():
-            manifest = _check_manifest(path)
-        elif path.exists() and any(path.iterdir()):
-            raise VmbError(f"{path} is not a vmb library (no {MANIFEST}); choose an empty or new folder")
-        elif not create:
-            raise VmbError(f"no library at {path}; build one with `vmb library build`")
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-            manifest = {"format": FORMAT, "version": FORMAT_VERSION, "embedding": EMBEDDING_NAME,
-                        "dim": EMBEDDING_DIM}
-            _atomic_write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-        db = _lancedb().connect(str(path))
-        if TABLE in db.list_tables().tables:
-            table = db.open_table(TABLE)
-            missing = set(schema().names) - set(table.schema.names)
-            if missing:
-                raise VmbError(f"library {path} is damaged or of another format: its table lacks "
-                               f"columns {sorted(missing)}")
-        else:
-            table = db.create_table(TABLE, schema=schema(), exist_ok=True)
+        try:
+            return cls._open(path, create)
+        except OSError as exc:
+            where = exc.filename or path
+            raise VmbError(f"library {path}: cannot open {where} ({exc.strerror or exc})") from None
+
+    @classmethod
+    def _open(cls, path: Path, create: bool) -> "Library":
+        if path.exists() and not path.is_dir():
+            raise VmbError(f"library {path} is not a folder")
+        has_manifest, has_table = (path / MANIFEST).exists(), (path / TABLE_DIR).exists()
+        if not has_manifest and not has_table:
+            if path.exists() and any(path.iterdir()):
+                raise VmbError(f"{path} is not a vmb library (no {MANIFEST}); choose an empty or new folder")
+            if not create:
+                raise VmbError(f"no library at {path}; build one with `vmb library build`")
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+                tempfile.TemporaryFile(dir=path).close()  # Lance would say "read-only" in a traceback
+            except OSError as exc:
+                raise VmbError(f"library {path}: cannot create it ({exc.strerror or exc})") from None
+            # the table first, the manifest last: a library folder with a manifest has a table
+            table = _lancedb().connect(str(path)).create_table(TABLE, schema=schema(), exist_ok=True)
+            return cls(path, table, _write_manifest(path))
+        manifest = _check_manifest(path) if has_manifest else None
+        if not has_table:
+            raise LibraryDamaged(path, f"its table {TABLE_DIR} is missing")
+        table = _open_table(path)
+        if manifest is None:
+            if not _is_fresh(table):
+                raise LibraryDamaged(path, f"{MANIFEST} is missing")
+            if not create:  # vmb stopped between creating the table and writing the manifest
+                raise VmbError(f"no library at {path}; build one with `vmb library build`")
+            manifest = _write_manifest(path)
         return cls(path, table, manifest)
+
+    def is_fresh(self) -> bool:
+        """True for a library vmb created and never wrote to: the only kind ``vmb generate``
+        fills with the bundled corpus without being asked."""
+        return _is_fresh(self.table)
 
     # ------------------------------------------------------------------ writing
 
     @contextlib.contextmanager
     def writing(self):
-        """Hold the library's write lock (one writer at a time, across processes)."""
-        with open(self.path / ".lock", "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
+        """Hold the library's write lock (one writer at a time, across processes). A write Lance
+        cannot do becomes one line: the folder it may not write, or the damage it found."""
+        with _write_lock(self.path):
             try:
                 self.table.checkout_latest()  # see what other writers committed
                 yield self
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+            except Exception as exc:
+                if isinstance(exc, VmbError) or not _is_lance_error(exc):
+                    raise
+                raise _write_failure(self.path, exc) from None
 
     def add_entries(self, entries: Sequence[LibraryEntry], embeddings: np.ndarray, *,
                     analyses: Sequence[dict] | None = None, skip_existing: bool = False,
@@ -217,6 +415,7 @@ class Library:
             return True
         return False
 
+    @_reads
     def has_ann_index(self) -> bool:
         return any(i.index_type.upper().startswith("IVF") for i in self.table.list_indices())
 
@@ -228,6 +427,7 @@ class Library:
 
     # ------------------------------------------------------------------ reading
 
+    @_reads
     def _existing(self, column: str, values: Sequence[str]) -> set[str]:
         found: set[str] = set()
         values = list(dict.fromkeys(values))
@@ -237,12 +437,14 @@ class Library:
             found.update(rows[column].to_pylist())
         return found
 
+    @_reads
     def count(self, filters: dict[str, Any] | None = None) -> int:
         return self.table.count_rows(where_clause(filters))
 
     def has_hash(self, content_hash: str) -> bool:
         return bool(self._existing("content_hash", [content_hash]))
 
+    @_reads
     def get(self, entry_id: str) -> LibraryEntry:
         """The entry with id ``entry_id`` (VmbError if there is none)."""
         rows = self.table.search().where(where_clause({"id": entry_id})).limit(1).to_arrow().to_pylist()
@@ -250,6 +452,7 @@ class Library:
             raise VmbError(f"library {self.path} has no entry {entry_id!r}")
         return row_to_entry(rows[0])
 
+    @_reads
     def get_analysis(self, entry_id: str) -> dict:
         """What the ingest measured for ``entry_id`` ({} for entries built from the corpus)."""
         rows = (self.table.search().where(where_clause({"id": entry_id})).select(["analysis"])
@@ -258,6 +461,7 @@ class Library:
             raise VmbError(f"library {self.path} has no entry {entry_id!r}")
         return json.loads(rows[0]["analysis"] or "{}")
 
+    @_reads
     def embedding(self, entry_id: str) -> np.ndarray:
         """The (384,) float32 description embedding of ``entry_id``."""
         rows = (self.table.search().where(where_clause({"id": entry_id})).select(["vector"])
@@ -266,6 +470,7 @@ class Library:
             raise VmbError(f"library {self.path} has no entry {entry_id!r}")
         return np.asarray(rows["vector"][0].as_py(), dtype=np.float32)
 
+    @_reads
     def list(self, filters: dict[str, Any] | None = None, limit: int | None = 50,
              offset: int = 0, *, where: str | None = None) -> list[LibraryEntry]:
         """Entries matching ``filters`` (see :func:`where_clause`) and the SQL ``where``,
@@ -277,6 +482,7 @@ class Library:
         query = query.limit(None if limit is None else limit + offset)
         return [row_to_entry(r) for r in query.to_arrow().to_pylist()[offset:]]
 
+    @_reads
     def vector_search(self, vector: np.ndarray, k: int, where: str | None = None,
                       exact: bool | None = None) -> list[tuple[LibraryEntry, float]]:
         """The ``k`` entries closest to the unit ``vector`` (384,) among rows matching ``where``,
@@ -292,6 +498,7 @@ class Library:
         rows = query.limit(k).to_arrow().to_pylist()
         return [(row_to_entry(r), 1.0 - float(r["_distance"])) for r in rows]
 
+    @_reads
     def stats(self) -> dict:
         """Counts by attribute, disk use and index state (JSON-able)."""
         n = self.table.count_rows()
@@ -303,7 +510,10 @@ class Library:
             counts[name] = dict(Counter(t for tags in data[name] for t in tags).most_common(15))
         origins = Counter((s.split(":", 1)[0] if s.startswith("music21:") else
                            Path(s).suffix.lower().lstrip(".") or "other") for s in data["source"])
-        disk = sum(f.stat().st_size for f in self.path.rglob("*") if f.is_file())
+        disk = 0
+        for f in self.path.rglob("*"):
+            with contextlib.suppress(FileNotFoundError):  # a concurrent compaction drops old files
+                disk += f.stat().st_size if f.is_file() else 0
         return {"path": str(self.path), "format_version": self.manifest["version"],
                 "embedding": self.manifest["embedding"], "entries": n, "version": self.table.version,
                 "ann_index": self.has_ann_index(), "disk_bytes": disk,
@@ -318,6 +528,9 @@ def build_default_library(path: str | os.PathLike | None = None, *, tunes_path: 
     running it after an interrupted build, completes the library without duplicates."""
     from vmb.retrieve.tunes import load_tune_embeddings, load_tunes
 
+    library = Library.open(path)
+    with library.writing():  # a folder we cannot write fails now, not after reading the corpus
+        pass
     entries = load_tunes(tunes_path)
     embeddings = load_tune_embeddings(embeddings_path)
     if len(entries) != len(embeddings):
@@ -327,17 +540,277 @@ def build_default_library(path: str | os.PathLike | None = None, *, tunes_path: 
     first = {e.id: i for i, e in reversed(list(enumerate(entries)))}
     keep = sorted(first.values())
     entries, embeddings = [entries[i] for i in keep], embeddings[keep]
-    library = Library.open(path)
     for start in range(0, len(entries), batch_size):
         stop = start + batch_size
         library.add_entries(entries[start:stop], embeddings[start:stop], skip_existing=True)
     return library
 
 
-def open_default_library(path: str | os.PathLike | None = None) -> Library:
+def open_default_library(path: str | os.PathLike | None = None, *,
+                         progress: Callable[[str], None] | None = None) -> Library:
     """The library at ``path`` (default :func:`default_library_path`), built from the shipped
-    tunes first if it is missing or empty: what ``vmb generate`` uses on a fresh machine."""
+    tunes first if vmb has just created it (:meth:`Library.is_fresh`): what ``vmb generate``
+    uses on a fresh machine. A library emptied by its user is an error, never refilled."""
     library = Library.open(path)
+    if library.is_fresh():
+        if progress:
+            progress("building the default music library (first run only)")
+        return build_default_library(library.path)
     if library.count() == 0:
-        library = build_default_library(library.path)
+        raise VmbError(f"library {library.path} is empty; fill it with `vmb library add` or "
+                       f"`vmb library build`")
     return library
+
+
+# ---------------------------------------------------------------------- check and repair
+
+
+@dataclass
+class VersionCheck:
+    """One table version as :func:`check_library` read it: its entry count (as its manifest
+    says) and why it cannot be read (None: every data file it uses was read)."""
+
+    version: int
+    entries: int | None
+    error: str | None = None
+
+
+@dataclass
+class LibraryCheck:
+    """What :func:`check_library` found; ``problems`` make the library unusable as it is."""
+
+    path: str
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, harmless
+    versions: list[VersionCheck] = field(default_factory=list)  # newest first
+    manifest_ok: bool = False
+    index: str = "none"  # "none", "ok", or why the index cannot be used
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    @property
+    def current(self) -> VersionCheck | None:
+        return self.versions[0] if self.versions else None
+
+    def newest_readable(self) -> VersionCheck | None:
+        return next((v for v in self.versions if v.error is None), None)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "healthy": self.healthy}
+
+
+@dataclass
+class LibraryRepair:
+    """What :func:`repair_library` found (``before``), did, could not bring back, and left."""
+
+    before: LibraryCheck
+    after: LibraryCheck
+    repaired: list[str] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"before": self.before.to_dict(), "repaired": self.repaired, "lost": self.lost,
+                "after": self.after.to_dict()}
+
+
+def _library_folder(path: str | os.PathLike | None) -> Path:
+    path = Path(path) if path is not None else default_library_path()
+    if path.exists() and not path.is_dir():
+        raise VmbError(f"library {path} is not a folder")
+    if not (path / MANIFEST).exists() and not (path / TABLE_DIR).exists():
+        raise VmbError(f"no library at {path}; build one with `vmb library build`")
+    return path
+
+
+def _bad_vectors(column) -> int:
+    """How many of a batch's vectors are null, not finite or not of unit length (they are
+    normalised when written)."""
+    values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, EMBEDDING_DIM)
+    with np.errstate(invalid="ignore"):
+        off = ~(np.abs(np.linalg.norm(values, axis=1) - 1.0) < 1e-3)
+    return int(column.null_count + off.sum())
+
+
+def _read_version(path: Path, table, version: int, expected: int | None, *, full: bool) -> str | None:
+    """Why ``version`` of the table cannot be read, or None. ``full`` reads every column and
+    checks the vectors; otherwise only the ids are read (every data file is still opened)."""
+    try:
+        table.checkout(version)
+        query = table.search().limit(None)
+        if not full:
+            query = query.select(["id"])
+        rows = bad = 0
+        for batch in query.to_batches(8192):
+            rows += batch.num_rows
+            if full:
+                bad += _bad_vectors(batch.column("vector"))
+    except Exception as exc:  # noqa: BLE001 - any failure to read it is the answer
+        return _damage(path, exc)
+    if expected is not None and rows != expected:
+        return f"it holds {rows} rows, its manifest says {expected}"
+    if bad:
+        return f"{bad} of its vectors are not finite unit vectors"
+    return None
+
+
+def _check_index(table) -> str:
+    """"none", "ok", or why a query through the indexes fails."""
+    if not table.list_indices():
+        return "none"
+    try:
+        row = table.search().select(["id", "vector"]).limit(1).to_arrow().to_pylist()[0]
+        table.search(np.asarray(row["vector"], np.float32), vector_column_name="vector").distance_type(
+            "cosine").nprobes(NPROBES).limit(1).to_arrow()
+        table.search().where(where_clause({"id": row["id"]})).limit(1).to_arrow()
+    except Exception as exc:  # noqa: BLE001 - any failure to query it is the answer
+        return f"its index cannot be read ({_lance_text(exc)})"
+    return "ok"
+
+
+def check_library(path: str | os.PathLike | None = None) -> LibraryCheck:
+    """Read library ``path`` the way :func:`repair_library` would need it, writing nothing: the
+    manifest; every table version (the current one in full, vectors included; older ones by
+    their ids, which opens every data file they use) with its row count against its manifest;
+    the index; versions committed but gone."""
+    path = _library_folder(path)
+    report = LibraryCheck(str(path))
+    try:
+        _check_manifest(path)
+        report.manifest_ok = True
+    except LibraryDamaged as exc:
+        report.problems.append(exc.what)
+    if not (path / TABLE_DIR).exists():
+        report.problems.append(f"its table {TABLE_DIR} is missing")
+        return report
+    problem = _unopenable(path)
+    if problem:
+        report.problems.append(problem)
+        return report
+    try:
+        table = _lancedb().connect(str(path)).open_table(TABLE)
+        versions = sorted(table.list_versions(), key=lambda v: v["version"], reverse=True)
+    except Exception as exc:  # noqa: BLE001 - whatever Lance raises, the table cannot be opened
+        report.problems.append(_unopenable(path, exc))
+        return report
+    missing = set(schema().names) - set(table.schema.names)
+    if missing:
+        raise VmbError(f"library {path} is of another format: its table lacks columns {sorted(missing)}")
+    for i, info in enumerate(versions):
+        rows = (info.get("metadata") or {}).get("total_rows")
+        expected = int(rows) if rows is not None else None
+        report.versions.append(VersionCheck(info["version"], expected,
+                                            _read_version(path, table, info["version"], expected, full=i == 0)))
+    current = report.current
+    if current.error:
+        report.problems.append(f"version {current.version}, the current one ({current.entries} entries), "
+                               f"cannot be read: {current.error}")
+    older = [v for v in report.versions[1:] if v.error]
+    if older:
+        report.notes.append(f"{len(older)} older version(s) cannot be read ({', '.join(str(v.version) for v in older)}; "
+                            f"version {older[0].version}: {older[0].error})")
+    hint = _version_hint(path)
+    if hint is not None and hint > current.version:
+        report.problems.append(f"version {hint} of its table is missing (the newest left is {current.version})")
+    if current.error is None:
+        table.checkout(current.version)
+        report.index = _check_index(table)
+        if report.index not in ("none", "ok"):
+            report.problems.append(report.index)
+    cut = cut_lance_files(path)
+    if cut and not any(v.error for v in report.versions) and report.index in ("none", "ok"):
+        report.notes.append(f"{len(cut)} file(s) cut short but used by no version (left by an "
+                            f"interrupted write): {', '.join(cut[:3])}")
+    return report
+
+
+def _move_aside(path: Path, names: list[str]) -> Path:
+    """Move ``names`` (relative to library ``path``) into a new folder ``damaged-<time>`` of the
+    library, under the same relative paths: out of Lance's sight, and nothing deleted."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, n = path / f"damaged-{stamp}", 1
+    while aside.exists():
+        aside, n = path / f"damaged-{stamp}-{n}", n + 1
+    for name in names:
+        (aside / name).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path / name, aside / name)
+    return aside
+
+
+def _replace_table(path: Path, found: LibraryCheck, repair: LibraryRepair) -> None:
+    """A table no version of which can be read: move it aside (not deleted) for an empty one."""
+    if (path / TABLE_DIR).exists():
+        aside = _move_aside(path, [TABLE_DIR])
+        repair.repaired.append(f"moved the unreadable table aside to {aside.name}/{TABLE_DIR} (nothing deleted)")
+    table = _lancedb().connect(str(path)).create_table(TABLE, schema=schema())
+    # a second, empty version: this library is not "fresh", so `vmb generate` will not fill it
+    # with the bundled corpus unasked
+    table.add(schema().empty_table())
+    repair.repaired.append(f"created an empty table {TABLE_DIR}")
+    repair.lost.append(f"every entry ({found.problems[-1]}; how many it held is unknown)")
+
+
+def _repair_table(path: Path, found: LibraryCheck, repair: LibraryRepair):
+    """Fall back to the newest readable version; returns the repaired table (None if nothing to repair)."""
+    readable, current = found.newest_readable(), found.current
+    if readable is None:
+        if not found.manifest_ok:  # nothing says this folder is a vmb library: touch nothing
+            repair.lost.append(f"everything: neither {MANIFEST} nor {TABLE_DIR} can be read; move {path} "
+                               f"aside and build a new library")
+            return None
+        _replace_table(path, found, repair)
+        return _lancedb().connect(str(path)).open_table(TABLE)
+    table = _lancedb().connect(str(path)).open_table(TABLE)
+    if current.error:
+        table.checkout(readable.version)
+        table.restore()  # a new version equal to the readable one; the damaged versions stay
+        repair.repaired.append(f"restored version {readable.version} ({readable.entries} entries) "
+                               f"as version {table.version}")
+        repair.lost.append(f"{(current.entries or 0) - (readable.entries or 0)} entries: version "
+                           f"{current.version} held {current.entries}, version {readable.version} (restored) "
+                           f"{readable.entries}; the unreadable files are left in place")
+    hint = _version_hint(path)
+    if hint is not None and hint > table.version:
+        # the newest commit's manifest is gone: point Lance's hint at the newest version left
+        _atomic_write_text(path / TABLE_DIR / "_versions" / "latest_version_hint.json",
+                           json.dumps({"version": table.version}, separators=(",", ":")))
+        repair.repaired.append(f"pointed the table at version {table.version}, the newest left")
+        repair.lost.append(f"what version {hint} added or removed (its manifest is lost, so how "
+                           f"many entries is unknown)")
+    return table
+
+
+def repair_library(path: str | os.PathLike | None = None) -> LibraryRepair:
+    """Make a damaged library usable again, losing nothing that can still be read: fall back to
+    the newest readable table version (as a new version: the damaged ones and their files
+    stay), rewrite a missing or garbled manifest when the table is intact, rebuild the index.
+    What keeps Lance from opening the table (cut version manifests; a table no version of which
+    can be read) is moved into a ``damaged-<time>`` folder of the library, never deleted."""
+    path = _library_folder(path)
+    with _write_lock(path):
+        before = found = check_library(path)
+        repair = LibraryRepair(before, before)
+        if before.healthy:
+            return repair
+        cut = _cut_versions(path)
+        if not before.versions and cut:  # cut manifests keep the table shut: set them aside, look again
+            aside = _move_aside(path, cut)
+            repair.repaired.append(f"moved {len(cut)} cut-short version manifest(s) aside to {aside.name}/ "
+                                   f"(nothing deleted)")
+            found = check_library(path)
+        table = _repair_table(path, found, repair)
+        if table is not None:
+            library = Library(path, table, _new_manifest())
+            if not found.manifest_ok and table.schema.field("vector").type.list_size == EMBEDDING_DIM:
+                _write_manifest(path)
+                repair.repaired.append(f"rewrote {MANIFEST}")
+            if found.index not in ("none", "ok"):
+                for index in table.list_indices():
+                    table.drop_index(index.name)
+                library.ensure_index(force=True)
+                repair.repaired.append("rebuilt the index")
+            elif library.ensure_index():
+                repair.repaired.append("updated the index")
+        repair.after = check_library(path)
+    return repair
