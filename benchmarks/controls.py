@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from vmb.evaluate.controls import estimate_key, measure_tempo, tempo_matches
+from vmb.evaluate.controls import estimate_key, key_matches, measure_tempo, tempo_matches
 from vmb.pipeline import generate_from_text, write_outputs
 from vmb.render import read_midi
 from vmb.types import Attributes
-from vmb.vocab import INSTRUMENTS, KEY_NAMES, key_pitch_class
+from vmb.vocab import INSTRUMENTS, KEY_NAMES
 
 PROMPTS = [
     "calm piano for a rainy night",
@@ -93,7 +93,7 @@ def main() -> None:
             row = dict(
                 genre=user.genres[0], bpm=user.tempo_bpm, measured=bpm,
                 tempo_ok=tempo_matches(bpm, user.tempo_bpm),
-                key_ok=key_pitch_class(tonic) == key_pitch_class(user.key) and mode == user.mode,
+                key_ok=key_matches(score, user.key, user.mode),
                 found_key=f"{tonic} {mode}", key=f"{user.key} {user.mode}",
                 instruments_ok=all(midi_has(score, x) for x in user.instruments),
                 length_ok=abs(result.render.duration_s - args.duration) <= 0.25,

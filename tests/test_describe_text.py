@@ -212,3 +212,15 @@ def test_prototype_cache_file(tmp_path, monkeypatch):
     finally:
         text_mod.prototypes.cache_clear()
         text_mod._hub_bias.cache_clear()
+
+
+def test_a_text_request_loads_neither_opencv_nor_pyav():
+    """Text is the most common request: it must not pay for the video stack's imports."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from vmb.pipeline import generate_from_text; "
+            "generate_from_text('a calm night', duration_s=4, generator='baseline'); "
+            "print(sorted(m for m in ('cv2', 'av', 'skimage') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -1,13 +1,36 @@
-# Visual analysis backend (images and videos -> MusicDescription).
-from .image import analyze_image, describe_image, load_image
-from .plot import plot_analysis
-from .video import VideoFeatures, analyze_video, describe_video
-from .visual import ImageFeatures
+"""Describe (the paper's MMDM): a text, an image or a video -> MusicDescription (the text bridge).
 
-# Text input -> MusicDescription, and the sentence writer every describer shares.
-from .text import describe_text
-from .writer import apply_user_attributes, suggest_instruments, write_sentence
+Names load on first use (PEP 562), so a text request never imports OpenCV or PyAV:
 
-# Optional vision-language-model describer and its LoRA fine-tuning (transformers/peft load lazily).
-from .lora import train_lora
-from .vlm import VlmDescriber, parse_output
+- visual analysis: ``analyze_image``, ``describe_image``, ``load_image``, ``analyze_video``,
+  ``describe_video``, ``ImageFeatures``, ``VideoFeatures``, ``plot_analysis``;
+- text: ``describe_text``; the sentence writer every describer shares: ``write_sentence``,
+  ``apply_user_attributes``, ``suggest_instruments``;
+- the optional vision-language-model describer and its LoRA fine-tuning (transformers and peft
+  load lazily): ``VlmDescriber``, ``parse_output``, ``train_lora``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {
+    "analyze_image": "image", "describe_image": "image", "load_image": "image",
+    "plot_analysis": "plot",
+    "VideoFeatures": "video", "analyze_video": "video", "describe_video": "video",
+    "ImageFeatures": "visual",
+    "describe_text": "text",
+    "apply_user_attributes": "writer", "suggest_instruments": "writer", "write_sentence": "writer",
+    "train_lora": "lora",
+    "VlmDescriber": "vlm", "parse_output": "vlm",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'vmb.describe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vmb.describe.{_HOMES[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value

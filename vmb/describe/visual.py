@@ -72,11 +72,6 @@ class ImageFeatures(JsonMixin):
             out.pop(name)
         return out
 
-    def top_scenes(self, threshold: float = 0.35) -> list[str]:
-        """Scene names with a cue of at least ``threshold``, strongest first."""
-        ranked = sorted(self.scenes.items(), key=lambda kv: -kv[1])
-        return [name for name, score in ranked if score >= threshold]
-
 
 # --------------------------------------------------------------------------- helpers
 

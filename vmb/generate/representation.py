@@ -38,7 +38,6 @@ BARS_PER_SEGMENT = 4
 SEGMENT_STEPS = BARS_PER_SEGMENT * STEPS_PER_BAR  # 64
 MELODY_PITCHES = 48
 MELODY_LOW = 43  # window = tonic_pc + 43 .. tonic_pc + 90 (G2..F#6 in C); octave-folded outside
-BASS_OCTAVE = 36  # decoded bass notes sit at tonic_pc + 36 + degree (for the Score's bass hint)
 
 # Chord qualities the decoder names (a subset of vocab.CHORD_QUALITIES: the ones lead sheets use).
 DECODE_QUALITIES = ("maj", "min", "dim", "aug", "sus4", "7", "maj7", "min7", "m7b5", "dim7")
@@ -360,13 +359,6 @@ def match_chord(chroma: np.ndarray, bass_pc: int | None = None) -> tuple[int, st
     if bass_pc is not None:
         score = score + 0.01 * np.array([r == bass_pc for r, _q in _TEMPLATE_NAMES])
     return _TEMPLATE_NAMES[int(np.argmax(score))]
-
-
-def segment_starts(n_bars: int, *, hop_bars: int = 1) -> list[int]:
-    """First bar of every full ``BARS_PER_SEGMENT`` window in a piece of ``n_bars`` bars."""
-    if n_bars < BARS_PER_SEGMENT:
-        return [0]
-    return list(range(0, n_bars - BARS_PER_SEGMENT + 1, hop_bars))
 
 
 def crop_segment(roll: np.ndarray, first_bar: int) -> np.ndarray:

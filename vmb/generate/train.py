@@ -1,4 +1,4 @@
-"""Train ECMG on lead sheets: ``train(TrainConfig(...)) -> path of the best checkpoint``.
+"""Train ECMG on lead sheets: ``train(TrainConfig(...)) -> path of out_dir/ecmg.pt`` (the EMA weights at the last save).
 
 Reads top to bottom: data -> model -> optimizer -> (resume) -> loop {batch, flow-matching
 loss, AdamW step with clipping and cosine LR, EMA, log, validate, checkpoint} -> plot.

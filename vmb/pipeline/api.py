@@ -25,14 +25,14 @@ def generate(request: GenerationRequest, *, describer=None, progress: Progress |
     request.check()
     if request.kind == "video":
         return score_video(request, describer=describer, progress=progress)
-    from vmb.describe import describe_image, describe_text
+    import vmb.describe
 
     timer = StageTimer(progress)
     with timer.stage("describe"):
         if request.kind == "text":
-            description = describe_text(request.text, seed=request.seed)
-        else:
-            describe = describer.describe_image if describer is not None else describe_image
+            description = vmb.describe.describe_text(request.text, seed=request.seed)
+        else:  # only an image request loads the visual analysis (OpenCV)
+            describe = describer.describe_image if describer is not None else vmb.describe.describe_image
             description = describe(request.image, seed=request.seed)
     # Precedence: the explicit length, then one the description read ("a 2 minute intro"), then 30 s.
     duration = request.duration_s or request.attributes.duration_s or description.attributes.duration_s

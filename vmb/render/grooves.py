@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from vmb import theory
 from vmb.vocab import DRUM_NOTES
 
-LEVELS = ("light", "main", "full")
 ACCENTS = {"X": 1.15, "x": 1.0, "o": 0.55}
 # Drums that keep time are quieter than the kick and backbeat in a real mix.
 DRUM_GAIN = {
