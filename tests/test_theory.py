@@ -62,3 +62,22 @@ def test_describers_and_the_plan_use_the_one_rule():
     moody = apply_user_attributes(describe_text("a walk"), Attributes(moods=["sad"]))
     a = moody.attributes
     assert a.mode == theory.mode_for_valence(a.valence) and a.energy == theory.energy_for_arousal(a.arousal)
+
+
+def test_nearest_moods_rank_by_distance_then_name():
+    from vmb.vocab import MOODS
+
+    for mood, (v, a) in list(MOODS.items())[:10]:
+        assert theory.nearest_moods(v, a, 1) == [mood] or theory.mood_distances(v, a)[theory.nearest_moods(v, a, 1)[0]] == 0
+    ranked = theory.nearest_moods(0.0, 0.0, len(MOODS))
+    dist = theory.mood_distances(0.0, 0.0)
+    assert ranked == sorted(MOODS, key=lambda m: (dist[m], m))
+    assert theory.nearest_moods(0.0, 0.0, 1, bonus={ranked[-1]: 10.0}) == [ranked[-1]]  # a scene cue can win
+
+
+def test_circumplex_is_the_weighted_mean_of_the_moods():
+    from vmb.vocab import MOODS
+
+    (v1, a1), (v2, a2) = MOODS["happy"], MOODS["sad"]
+    assert theory.circumplex(["happy", "sad"], [3.0, 1.0]) == (round((3 * v1 + v2) / 4, 3), round((3 * a1 + a2) / 4, 3))
+    assert theory.circumplex(["not a mood"]) == (0.0, 0.0)

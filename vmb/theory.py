@@ -8,11 +8,12 @@ dotted quarter in 6/8), which is what a BPM in a request or a sidecar counts.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from vmb.vocab import METERS
+from vmb.vocab import METERS, MOODS
 
 
 @dataclass(frozen=True)
@@ -110,3 +111,26 @@ def mode_for_valence(valence: float) -> str:
 
 def energy_for_arousal(arousal: float) -> float:
     return round(min(0.95, max(0.05, (arousal + 1.0) / 2.0)), 3)
+
+
+def mood_distances(valence: float, arousal: float, bonus: dict[str, float] | None = None) -> dict[str, float]:
+    """Distance of every vocabulary mood from (valence, arousal) on the circumplex, less its ``bonus``."""
+    bonus = bonus or {}
+    return {m: math.dist((valence, arousal), pos) - bonus.get(m, 0.0) for m, pos in MOODS.items()}
+
+
+def nearest_moods(valence: float, arousal: float, n: int = 3, *, bonus: dict[str, float] | None = None) -> list[str]:
+    """The ``n`` moods nearest (valence, arousal), nearest first (ties by name)."""
+    dist = mood_distances(valence, arousal, bonus)
+    return sorted(dist, key=lambda m: (dist[m], m))[:n]
+
+
+def circumplex(moods: list[str], weights: list[float] | None = None) -> tuple[float, float]:
+    """Weighted mean (valence, arousal) of moods on MOODS' circumplex; (0, 0) for none."""
+    known = [(m, w) for m, w in zip(moods, weights or [1.0] * len(moods)) if m in MOODS]
+    if not known:
+        return 0.0, 0.0
+    total = sum(w for _, w in known)
+    valence = sum(MOODS[m][0] * w for m, w in known) / total
+    arousal = sum(MOODS[m][1] * w for m, w in known) / total
+    return round(valence, 3), round(arousal, 3)

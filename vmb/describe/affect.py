@@ -124,8 +124,8 @@ def nearest_moods(valence: float, arousal: float, scenes: dict[str, float] | Non
     for scene, strength in (scenes or {}).items():
         for mood in SCENE_MOODS.get(scene, []):
             bonus[mood] = max(bonus.get(mood, 0.0), 0.25 * strength)
-    dist = {m: math.dist((valence, arousal), pos) - bonus.get(m, 0.0) for m, pos in vocab.MOODS.items()}
-    ranked = sorted(dist, key=lambda m: (dist[m], m))
+    dist = theory.mood_distances(valence, arousal, bonus)
+    ranked = theory.nearest_moods(valence, arousal, len(dist), bonus=bonus)
     best = dist[ranked[0]]
     return [m for m in ranked[:most] if dist[m] <= best + 0.25]
 

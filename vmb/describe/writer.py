@@ -19,6 +19,7 @@ import numpy as np
 
 from vmb import theory, vocab
 from vmb.describe import writer_words as W
+from vmb.theory import circumplex  # noqa: F401 (the describers import it from here too)
 from vmb.types import Attributes, MusicDescription
 
 SUGGESTED_PREFIX = "Suggested instruments: "
@@ -93,17 +94,6 @@ def suggest_instruments(attributes: Attributes, n: int = 2) -> list[str]:
     pool += ["piano", "strings"]
     out = [i for i in dict.fromkeys(pool) if i not in attributes.excluded_instruments]
     return out[:n]
-
-
-def circumplex(moods: list[str], weights: list[float] | None = None) -> tuple[float, float]:
-    """Weighted mean (valence, arousal) of moods on vocab.MOODS' circumplex; (0, 0) for none."""
-    known = [(m, w) for m, w in zip(moods, weights or [1.0] * len(moods)) if m in vocab.MOODS]
-    if not known:
-        return 0.0, 0.0
-    total = sum(w for _, w in known)
-    valence = sum(vocab.MOODS[m][0] * w for m, w in known) / total
-    arousal = sum(vocab.MOODS[m][1] * w for m, w in known) / total
-    return round(valence, 3), round(arousal, 3)
 
 
 # --------------------------------------------------------------------------- sentence parts

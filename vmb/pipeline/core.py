@@ -134,18 +134,6 @@ def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
 # --------------------------------------------------------------------------- the music bridge
 
 
-@dataclass
-class RetrievalOptions:
-    """How to search the library: which one, what to pin or exclude, which tracks to use."""
-
-    library: str | None = None  # folder; None = $VMB_LIBRARY or the user data dir (built on first use)
-    references: tuple[str, ...] = ()  # the user's own reference files, pinned
-    exclude: tuple[str, ...] = ()  # entry ids never to use
-    use_broad: bool = True  # False/False-ablations of the paper's Table 6
-    use_targeted: bool = True
-    k: int = 5
-
-
 def retrieve_references(attrs: Attributes, query: np.ndarray, options: RetrievalOptions, *, progress: Progress | None = None) -> Retrieval:
     """The dual-track search (broad by similarity, targeted inside the asked partition)."""
     from vmb.retrieve.ingest import reference_entry

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vmb import VmbError
+from vmb import VmbError, theory
 from vmb.knowledge import Style, knowledge  # Style: the record type, used by parts and arrange
 from vmb.types import Attributes
 from vmb.vocab import INSTRUMENTS, MOODS, normalize_genre, normalize_mood
@@ -168,8 +168,7 @@ def roles_for(instrument: str) -> tuple[str, ...]:
 
 def style_for_mood(valence: float, arousal: float) -> str:
     """The style of the mood nearest (valence, arousal) on the circumplex."""
-    mood = min(MOODS, key=lambda m: (MOODS[m][0] - valence) ** 2 + (MOODS[m][1] - arousal) ** 2)
-    return MOOD_STYLE[mood]
+    return MOOD_STYLE[theory.nearest_moods(valence, arousal, 1)[0]]
 
 
 def resolve_style(style: str | None, attributes: Attributes) -> Style:

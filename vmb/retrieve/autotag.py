@@ -24,9 +24,10 @@ from typing import Protocol
 
 import numpy as np
 
+from vmb import theory
 from vmb.retrieve.tagging import describe
 from vmb.types import LeadSheet
-from vmb.vocab import INSTRUMENTS, MOODS, TEMPO_CLASSES, tempo_class_of
+from vmb.vocab import INSTRUMENTS, TEMPO_CLASSES, tempo_class_of
 
 
 @dataclass
@@ -106,9 +107,7 @@ def valence_arousal(a: Analysis, bpm: float) -> tuple[float, float]:
 
 def nearest_moods(valence: float, arousal: float, n: int = 3) -> list[str]:
     """The ``n`` vocab moods closest to (valence, arousal) on the circumplex, closest first."""
-    names = sorted(MOODS)
-    dist = [np.hypot(MOODS[m][0] - valence, MOODS[m][1] - arousal) for m in names]
-    return [names[i] for i in np.argsort(dist, kind="stable")[:n]]
+    return theory.nearest_moods(valence, arousal, n)
 
 
 def genres_from_instruments(instruments: list[str], has_drums: bool) -> list[str]:
