@@ -137,8 +137,11 @@ def test_varied_broad_reference_is_related_but_not_a_copy(entries):
         assert sim["longest_shared_run_bars"] < 4
 
 
-def test_folder_of_midi_files_becomes_lead_sheets(tmp_path):
-    pytest.importorskip("music21")
+def test_folder_of_midi_files_becomes_lead_sheets_through_the_library_reader(tmp_path):
+    """One reader per file kind: training reads a score as `vmb library add` does."""
+    from vmb.pipeline.training import training_entries
+    from vmb.retrieve.ingest import analyze_file
+
     mido = pytest.importorskip("mido")
     mid = mido.MidiFile(ticks_per_beat=480)
     track = mido.MidiTrack()
@@ -154,8 +157,9 @@ def test_folder_of_midi_files_becomes_lead_sheets(tmp_path):
         track.append(mido.Message("note_off", note=52, velocity=0, time=0))
     mid.save(tmp_path / "tune.mid")
     (tmp_path / "notes.txt").write_text("not music")
-    (entry,) = load_entries(tmp_path)
+    (entry,) = training_entries(tmp_path)
     sheet = entry.lead_sheet
+    assert sheet.to_dict() == analyze_file(tmp_path / "tune.mid", transcribe=False).entries[0].lead_sheet.to_dict()
     assert [n.pitch for n in sheet.melody] == [72, 74, 76, 77, 79, 77, 76, 72]
     assert sheet.meter == "4/4" and sheet.key == "C" and sheet.mode == "major"
     assert sheet.chords and sheet.chords[0].root == 0

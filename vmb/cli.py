@@ -345,8 +345,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise VmbError("--steps and --batch-size must be positive")
     if not cfg.melody_weight > 0:  # also catches NaN
         raise VmbError(f"--melody-weight must be positive, got {cfg.melody_weight:g}")
+    from vmb.pipeline.training import training_entries
+
     log = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
-    path = train(cfg, log=log)
+    path = train(cfg, log=log, entries=training_entries(cfg.data))
     print(f"checkpoint: {path}")
     return 0
 

@@ -2,8 +2,10 @@
 
 Sources (:func:`load_entries`): a ``.jsonl`` / ``.jsonl.gz`` file of
 :class:`vmb.types.LibraryEntry` lines (the shipped ``vmb/data/tunes.jsonl.gz`` by default;
-a ``{"schema_version": ..}`` header line is skipped), or a folder of such files and/or
-symbolic scores (MIDI, MusicXML, ABC, Humdrum) read with music21 (optional dependency).
+a ``{"schema_version": ..}`` header line is skipped), or a folder of such files. Training reads
+library entries only: score files (MIDI, MusicXML, ABC) become entries through the library's
+own reader (``vmb.pipeline.training_entries``, what ``vmb train --data folder/`` uses), so a
+file gives the same lead sheet for training as for retrieval.
 
 A training example is a 4-bar window of a tune (:data:`SEGMENT_STEPS` rows) with
 - its broad reference: another window of the same tune (a related, different phrase), or
@@ -29,13 +31,17 @@ import numpy as np
 from vmb import VmbError
 from vmb.generate.conditioning import attribute_ids, density_bin, register_bin, role_of_section
 from vmb.generate.representation import (
-    BARS_PER_SEGMENT, MELODY_LOW, STEPS_PER_BAR, CompactRoll, bar_steps, densify,
-    encode_compact, empty_compact,
+    BARS_PER_SEGMENT,
+    MELODY_LOW,
+    STEPS_PER_BAR,
+    CompactRoll,
+    bar_steps,
+    densify,
+    empty_compact,
+    encode_compact,
 )
 from vmb.types import LibraryEntry
 from vmb.vocab import SCALES, TEMPO_CLASSES, tempo_class_of
-
-SCORE_SUFFIXES = (".mid", ".midi", ".xml", ".musicxml", ".mxl", ".abc", ".krn")
 
 
 def default_tunes_path() -> Path:
@@ -56,25 +62,16 @@ def read_jsonl(path: Path) -> list[LibraryEntry]:
 
 
 def load_entries(source: str | os.PathLike | None = None) -> list[LibraryEntry]:
-    """Library entries with lead sheets from a JSONL file, a folder, or the shipped corpus."""
-    from vmb.generate.scores import entry_from_score
-
+    """Library entries with lead sheets from a JSONL file, a folder of them, or the shipped corpus."""
     path = Path(source) if source is not None else default_tunes_path()
     if not path.exists():
         raise VmbError(f"training data {path}: no such file or folder")
     if path.is_file():
-        if path.suffix.lower() in SCORE_SUFFIXES:
-            return [entry_from_score(path)]
         return read_jsonl(path)
     entries: list[LibraryEntry] = []
     for item in sorted(path.rglob("*")):
         if item.name.endswith((".jsonl", ".jsonl.gz")):
             entries.extend(read_jsonl(item))
-        elif item.suffix.lower() in SCORE_SUFFIXES:
-            try:
-                entries.append(entry_from_score(item))
-            except VmbError:
-                continue  # one unreadable score in a folder is skipped, not fatal
     if not entries:
         raise VmbError(f"training data {path}: no lead sheets or symbolic scores found")
     return entries

@@ -32,6 +32,7 @@ from vmb.generate.data import Batch, DropRates, TrainingSet, build_tunes, load_e
 from vmb.generate.model import EcmgConfig, EcmgModel
 from vmb.generate.representation import LAYOUT
 from vmb.generate.sampler import FlowSampler, noisy, sample_times
+from vmb.types import LibraryEntry
 
 
 @dataclass
@@ -148,8 +149,12 @@ def plot_losses(log: list[dict], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
-    """Train (or resume) and return the path of ``out_dir/ecmg.pt`` (EMA weights)."""
+def train(cfg: TrainConfig, *, log: Callable[[str], None] = print,
+          entries: list[LibraryEntry] | None = None) -> Path:
+    """Train (or resume) and return the path of ``out_dir/ecmg.pt`` (EMA weights).
+
+    ``entries``: the training tunes when the caller read them (score files go through the
+    library's reader); None reads ``cfg.data`` (JSONL) or the shipped corpus."""
     # Every check before the run folder is made: a refused run leaves nothing behind.
     if cfg.threads < 1:
         raise VmbError(f"threads must be at least 1, got {cfg.threads}")
@@ -164,7 +169,9 @@ def train(cfg: TrainConfig, *, log: Callable[[str], None] = print) -> Path:
     t_start = time.perf_counter()
 
     # -- data
-    entries = load_entries(cfg.data)
+    entries = load_entries(cfg.data) if entries is None else entries
+    if not entries:
+        raise VmbError(f"training data {cfg.data}: no lead sheets found")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
