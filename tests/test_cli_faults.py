@@ -239,9 +239,9 @@ def test_text_file_from_dev_zero_is_bounded(capsys):
 
 
 def test_text_file_from_a_fifo_without_writer_does_not_hang(tmp_path, capsys, monkeypatch):
-    import vmb.cli as cli
+    import vmb.cli_options as cli_options
 
-    monkeypatch.setattr(cli, "TEXT_PIPE_WAIT_S", 0.3)
+    monkeypatch.setattr(cli_options, "TEXT_PIPE_WAIT_S", 0.3)
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
     assert main(["describe", "--text-file", str(fifo)]) == 1

@@ -10,6 +10,7 @@ import json
 import sys
 
 from vmb import VmbError
+from vmb.cli_options import add_attribute_options, user_attributes
 
 EXAMPLES = """examples:
   vmb library build                          # the default library from the bundled tune corpus
@@ -143,7 +144,6 @@ def cmd_library(args: argparse.Namespace) -> int:
     elif command == "check":
         return _check(args)
     elif command == "search":
-        from vmb.cli import user_attributes
         from vmb.embed import encode_texts
         from vmb.retrieve.search import dual_track
 
@@ -182,7 +182,7 @@ def _add_common_options(parser: argparse.ArgumentParser, default=None) -> None:
                         help="print JSON")
 
 
-def add_library_parser(sub, add_attribute_options) -> None:
+def add_library_parser(sub) -> None:
     p = sub.add_parser("library", help="build, fill, search and check the music library (the music bridge)",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_common_options(p)
