@@ -104,3 +104,20 @@ def test_concurrent_ingest_counts_what_the_other_added(tmp_path, monkeypatch, ca
     assert other[0].added_files == 3
     assert capsys.readouterr().out.startswith("added 0 file(s) as 0 entries, 3 already present, 0 failed")
     assert Library.open(path).count() == 3
+
+
+def test_library_search_previews_what_generation_retrieves(capsys):
+    """`vmb library search` runs the retrieval `vmb generate` runs (keys transposed, same k)."""
+    import json as _json
+
+    from vmb.cli import main as _main
+    from vmb.embed import encode_texts
+    from vmb.pipeline import RetrievalOptions, retrieve_references
+    from vmb.types import Attributes
+
+    text = "slow, sad piece in D minor for strings"
+    assert _main(["library", "search", text, "--key", "D minor", "-k", "3", "--json"]) == 0
+    shown = _json.loads(capsys.readouterr().out)
+    expected = retrieve_references(Attributes(key="D", mode="minor"), encode_texts([text])[0], RetrievalOptions(k=3))
+    assert [r["id"] for r in shown["targeted"]] == [r.entry.id for r in expected.targeted]
+    assert [r["id"] for r in shown["broad"]] == [r.entry.id for r in expected.broad]

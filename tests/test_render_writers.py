@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from vmb import VmbError
-from vmb.render import atomic_path, write_audio, write_json, writers
+from vmb.render import atomic_path, write_audio, write_json
 from vmb.types import RenderResult
 
 SR = 22050
@@ -78,7 +78,9 @@ def test_atomic_path_replaces_only_on_success(tmp_path):
         tmp.write_text("first")
         assert not target.exists()  # invisible until the block ends
     assert target.read_text() == "first"
-    assert target.stat().st_mode & 0o777 == 0o666 & ~writers._UMASK  # not mkstemp's 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     with pytest.raises(KeyError):
         with atomic_path(target) as tmp:
             tmp.write_text("second")
@@ -94,3 +96,25 @@ def test_write_json_handles_dataclasses_numpy_and_refuses_nan(tmp_path):
     with pytest.raises(VmbError, match="bad.json"):
         write_json(tmp_path / "bad.json", {"x": float("nan")})
     assert sorted(os.listdir(tmp_path)) == ["side.json"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_every_output_follows_the_umask_at_write_time(tmp_path, umask):
+    """WAV, JSON and the library manifest get 0666 less the umask in force when they are written."""
+    import os
+
+    import numpy as np
+
+    from vmb.render import write_audio, write_json
+    from vmb.retrieve.store import Library
+
+    old = os.umask(umask)
+    try:
+        write_audio(tmp_path / "a.wav", np.zeros((100, 2), np.float32), 44100)
+        write_json(tmp_path / "a.json", {"x": 1})
+        library = Library.open(tmp_path / "lib", create=True)
+        manifest = library.path / "library.json"
+    finally:
+        os.umask(old)
+    for path in (tmp_path / "a.wav", tmp_path / "a.json", manifest):
+        assert (path.stat().st_mode & 0o777) == 0o666 & ~umask, path

@@ -145,13 +145,14 @@ def cmd_library(args: argparse.Namespace) -> int:
         return _check(args)
     elif command == "search":
         from vmb.embed import encode_texts
-        from vmb.retrieve.search import dual_track
+        from vmb.pipeline import RetrievalOptions, retrieve_references
 
-        library = _open(args)
         attrs = user_attributes(args)
         if not args.text.strip():
             raise VmbError("empty search text")
-        retrieval = dual_track(library, encode_texts([args.text])[0], attrs, k=args.k)
+        # the retrieval generation runs, so a search previews what `vmb generate` would retrieve
+        retrieval = retrieve_references(attrs, encode_texts([args.text])[0],
+                                        RetrievalOptions(library=args.library, k=args.k))
         result = {
             track: [
                 {"id": r.entry.id, "title": r.entry.title, "score": round(r.score, 4), "matched": r.matched,
@@ -203,7 +204,6 @@ def add_library_parser(sub) -> None:
     s = lsub.add_parser("search", help="dual-track search: targeted (inside the asked partition) and broad")
     s.add_argument("text", help="a description of the music you want")
     s.add_argument("-k", type=int, default=5, help="results per track (default 5)")
-    s.add_argument("--duration", type=float, help=argparse.SUPPRESS)
     add_attribute_options(s)
     c = lsub.add_parser("check", help="read every version of the library; exit 1 if it is damaged")
     c.add_argument("--repair", action="store_true",

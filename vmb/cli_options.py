@@ -154,7 +154,7 @@ def user_attributes(args: argparse.Namespace) -> Attributes:
         if args.meter not in METERS:
             raise VmbError(f"meter {args.meter!r} is not supported; use one of {', '.join(METERS)}")
         attrs.meter = args.meter
-    if args.duration is not None:
+    if getattr(args, "duration", None) is not None:  # library search has no length
         attrs.duration_s = args.duration
     return attrs
 

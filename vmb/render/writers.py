@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,22 @@ from vmb import VmbError
 
 AUDIO_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
-# The process umask, read once: mkstemp creates files 0600, the final file gets the usual mode.
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+def new_temp_file(path: str | os.PathLike, suffix: str = ".tmp") -> str:
+    """Create an empty, uniquely named hidden file beside ``path``; return its name.
+
+    Its mode is 0666 less the umask (0644 under umask 022), the mode any output gets:
+    ``tempfile.mkstemp`` makes 0600, and the ``os.replace`` that turns the temporary file into
+    the output keeps that mode.
+    """
+    path = Path(path)
+    for _ in range(100):
+        name = str(path.parent / f".{path.stem}.{secrets.token_hex(4)}{suffix}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+        except FileExistsError:
+            continue
+        return name
+    raise VmbError(f"{path}: could not create a temporary file in {path.parent}")
 
 
 @contextlib.contextmanager
@@ -39,15 +52,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     target = Path(path)
     folder = target.parent
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        tmp = Path(new_temp_file(target, ".tmp"))  # mode 0666 less the umask, as any output
     except OSError as exc:
         reason = "folder does not exist" if not folder.is_dir() else exc.strerror or str(exc)
         raise VmbError(f"cannot write {target}: {reason}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

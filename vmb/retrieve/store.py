@@ -45,6 +45,7 @@ import numpy as np
 
 from vmb import VmbError
 from vmb.embed import EMBEDDING_DIM
+from vmb.render.writers import new_temp_file
 from vmb.retrieve.rows import LIST_COLUMNS, entries_to_arrow, row_to_entry, schema, where_clause
 from vmb.types import LibraryEntry
 
@@ -82,9 +83,9 @@ def default_library_path() -> Path:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    tmp = new_temp_file(path, ".tmp")  # 0666 less the umask: mkstemp's 0600 stayed on library.json
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

@@ -22,8 +22,8 @@ import av
 import numpy as np
 
 from vmb import VmbError
+from vmb.render.writers import new_temp_file
 from vmb.video.read import probe_video
-from vmb.video.tempfiles import new_temp_file
 
 AAC_BIT_RATE = 192_000
 _FRAME = 1024  # AAC frame length, samples

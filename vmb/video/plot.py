@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vmb.render.writers import new_temp_file
 from vmb.types import VideoTiming
-from vmb.video.tempfiles import new_temp_file
 
 _SECTION_COLOURS = {
     "intro": "#dbe9f6", "A": "#e8f3e0", "B": "#fdf1d6", "build": "#fde0c5",
