@@ -319,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vmb.cli_library import add_library_parser
 
     add_library_parser(sub)
+    from vmb.cli_evaluate import add_evaluate_parser
+
+    add_evaluate_parser(sub)
 
     p = sub.add_parser(
         "train",
