@@ -23,7 +23,8 @@ import pytest
 from library_fixtures import make_entry, unit_vectors, write_midi
 from vmb.cli import main
 from vmb.retrieve import store
-from vmb.retrieve.store import Library, LibraryDamaged, check_library
+from vmb.retrieve.repair import check_library
+from vmb.retrieve.store import Library, LibraryDamaged
 
 TESTS = Path(__file__).parent
 

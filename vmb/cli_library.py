@@ -76,7 +76,8 @@ def _check_lines(check) -> list[str]:
 
 def _check(args) -> int:
     """``check [--repair]``: the report on stdout; if still damaged, the one-line verdict too."""
-    from vmb.retrieve.store import LibraryDamaged, check_library, repair_library
+    from vmb.retrieve.repair import check_library, repair_library
+    from vmb.retrieve.store import LibraryDamaged
 
     if args.repair:
         repair = repair_library(args.library)

@@ -17,8 +17,9 @@ Vector search is exact below :data:`ANN_MIN_ROWS` rows; above it an IVF-PQ index
 indexes on the attribute columns) is built, and queries re-rank with exact vectors.
 
 A library whose files cannot be read (a data file missing or cut short, the manifest or the
-table's versions gone) raises :class:`LibraryDamaged`, one line; :func:`check_library` says
-what is wrong and :func:`repair_library` falls back to the newest readable table version.
+table's versions gone) raises :class:`LibraryDamaged`, one line; ``vmb.retrieve.repair`` (what
+``vmb library check [--repair]`` runs) says what is wrong and falls back to the newest readable
+table version.
 Only a library vmb created and never wrote to is filled with the bundled corpus unasked.
 """
 
@@ -33,10 +34,8 @@ import os
 import re
 import shlex
 import tempfile
-import time
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
@@ -65,7 +64,7 @@ ANN_MIN_ROWS = 50_000  # exact search is fast enough below this (about 10 ms at 
 NPROBES, REFINE_FACTOR, PQ_SUB_VECTORS = 20, 20, 96
 
 
-def _lancedb():
+def import_lancedb():
     try:
         import lancedb
     except ImportError as exc:
@@ -82,7 +81,7 @@ def default_library_path() -> Path:
     return platformdirs.user_data_path("vmb") / "library"
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
     tmp = new_temp_file(path, ".tmp")  # 0666 less the umask: mkstemp's 0600 stayed on library.json
     try:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -106,17 +105,17 @@ class LibraryDamaged(VmbError):
         self.path, self.what = Path(path), what
 
 
-def _new_manifest() -> dict:
+def new_manifest() -> dict:
     return {"format": FORMAT, "version": FORMAT_VERSION, "embedding": EMBEDDING_NAME, "dim": EMBEDDING_DIM}
 
 
-def _write_manifest(path: Path) -> dict:
-    manifest = _new_manifest()
-    _atomic_write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+def write_manifest(path: Path) -> dict:
+    manifest = new_manifest()
+    atomic_write_text(path / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def _check_manifest(path: Path) -> dict:
+def check_manifest(path: Path) -> dict:
     """The manifest of library ``path``; LibraryDamaged if it is missing or garbled, VmbError if
     this vmb cannot read its format."""
     file = path / MANIFEST
@@ -152,7 +151,7 @@ def _is_lance_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) or "lance error" in str(exc).lower() or type(exc).__name__ == "RustPanic"
 
 
-def _lance_text(exc: BaseException) -> str:
+def lance_text(exc: BaseException) -> str:
     """Lance's message without its prefix and the Rust source locations it appends."""
     text = re.sub(r"^lance error:\s*", "", str(exc).strip(), flags=re.I)
     text = re.sub(r",?\s*/\S+\.rs:\d+:\d+", "", text)
@@ -174,9 +173,9 @@ def cut_lance_files(path: Path) -> list[str]:
     return cut
 
 
-def _damage(path: Path, exc: BaseException) -> str:
+def describe_damage(path: Path, exc: BaseException) -> str:
     """What a Lance read error means, naming the file where Lance or the footers tell."""
-    text = _lance_text(exc)
+    text = lance_text(exc)
     missing = re.search(rf"Not found: \S*?({re.escape(TABLE_DIR)}/[^,\s]+)", text)
     if missing:
         return f"{missing.group(1)} is missing"
@@ -186,7 +185,7 @@ def _damage(path: Path, exc: BaseException) -> str:
     return f"its table cannot be read ({text})"
 
 
-def _version_hint(path: Path) -> int | None:
+def version_hint(path: Path) -> int | None:
     """The newest version Lance committed, from the pointer it rewrites after each commit
     (``_versions/latest_version_hint.json``); None when absent or unreadable."""
     with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
@@ -194,20 +193,20 @@ def _version_hint(path: Path) -> int | None:
     return None
 
 
-def _cut_versions(path: Path) -> list[str]:
+def cut_versions(path: Path) -> list[str]:
     return [f for f in cut_lance_files(path) if f.startswith(f"{TABLE_DIR}/_versions/")]
 
 
-def _unopenable(path: Path, exc: BaseException | None = None) -> str | None:
+def unopenable(path: Path, exc: BaseException | None = None) -> str | None:
     """Why Lance cannot (or, when ``exc`` is None, would not) open the table."""
     if not any((path / TABLE_DIR / "_versions").glob("*.manifest")):
         return f"{TABLE_DIR}/_versions holds no version of the table"
     # Lance reads the manifests it lists: one cut short fails the open, some with a Rust panic
     # that prints its own backtrace, so they are looked at first
-    cut = _cut_versions(path)
+    cut = cut_versions(path)
     if cut:
         return f"{cut[0]} is cut short" + (f" (and {len(cut) - 1} more)" if len(cut) > 1 else "")
-    return None if exc is None else f"{TABLE_DIR} cannot be opened ({_lance_text(exc)})"
+    return None if exc is None else f"{TABLE_DIR} cannot be opened ({lance_text(exc)})"
 
 
 def _is_fresh(table) -> bool:
@@ -218,21 +217,21 @@ def _is_fresh(table) -> bool:
 def _open_table(path: Path):
     """The LanceDB table of library ``path`` at its newest version; LibraryDamaged if it cannot be
     opened or a committed version is gone."""
-    problem = _unopenable(path)
+    problem = unopenable(path)
     if problem:
         raise LibraryDamaged(path, problem)
     try:
-        table = _lancedb().connect(str(path)).open_table(TABLE)
+        table = import_lancedb().connect(str(path)).open_table(TABLE)
     except Exception as exc:  # noqa: BLE001 - whatever Lance raises, the table cannot be opened
-        raise LibraryDamaged(path, _unopenable(path, exc)) from None
+        raise LibraryDamaged(path, unopenable(path, exc)) from None
     missing = set(schema().names) - set(table.schema.names)
     if missing:
         raise VmbError(f"library {path} is damaged or of another format: its table lacks "
                        f"columns {sorted(missing)}")
-    hint = _version_hint(path)
+    hint = version_hint(path)
     if hint is not None and hint > table.version:
         table.checkout_latest()  # a writer may have committed between our listing and its hint
-        if (_version_hint(path) or 0) > table.version:
+        if (version_hint(path) or 0) > table.version:
             raise LibraryDamaged(path, f"version {hint} of its table is missing (the newest left is "
                                        f"{table.version})")
     return table
@@ -249,13 +248,13 @@ def _reads(method):
         except Exception as exc:
             if isinstance(exc, VmbError) or not _is_lance_error(exc):
                 raise
-            raise LibraryDamaged(self.path, _damage(self.path, exc)) from None
+            raise LibraryDamaged(self.path, describe_damage(self.path, exc)) from None
 
     return guarded
 
 
 @contextlib.contextmanager
-def _write_lock(path: Path):
+def write_lock(path: Path):
     """The library's write lock (flock on ``.lock``): one writer at a time, across processes."""
     try:
         f = open(path / LOCK, "a")
@@ -278,7 +277,7 @@ def _write_failure(path: Path, exc: BaseException) -> VmbError:
         except OSError as probe:
             return VmbError(f"library {path}: cannot write {folder.relative_to(path)} "
                             f"({probe.strerror or probe})")
-    return LibraryDamaged(path, _damage(path, exc))
+    return LibraryDamaged(path, describe_damage(path, exc))
 
 
 class Library:
@@ -315,9 +314,9 @@ class Library:
             except OSError as exc:
                 raise VmbError(f"library {path}: cannot create it ({exc.strerror or exc})") from None
             # the table first, the manifest last: a library folder with a manifest has a table
-            table = _lancedb().connect(str(path)).create_table(TABLE, schema=schema(), exist_ok=True)
-            return cls(path, table, _write_manifest(path))
-        manifest = _check_manifest(path) if has_manifest else None
+            table = import_lancedb().connect(str(path)).create_table(TABLE, schema=schema(), exist_ok=True)
+            return cls(path, table, write_manifest(path))
+        manifest = check_manifest(path) if has_manifest else None
         if not has_table:
             raise LibraryDamaged(path, f"its table {TABLE_DIR} is missing")
         table = _open_table(path)
@@ -326,7 +325,7 @@ class Library:
                 raise LibraryDamaged(path, f"{MANIFEST} is missing")
             if not create:  # vmb stopped between creating the table and writing the manifest
                 raise VmbError(f"no library at {path}; build one with `vmb library build`")
-            manifest = _write_manifest(path)
+            manifest = write_manifest(path)
         return cls(path, table, manifest)
 
     def is_fresh(self) -> bool:
@@ -340,7 +339,7 @@ class Library:
     def writing(self):
         """Hold the library's write lock (one writer at a time, across processes). A write Lance
         cannot do becomes one line: the folder it may not write, or the damage it found."""
-        with _write_lock(self.path):
+        with write_lock(self.path):
             try:
                 self.table.checkout_latest()  # see what other writers committed
                 yield self
@@ -561,257 +560,3 @@ def open_default_library(path: str | os.PathLike | None = None, *,
         raise VmbError(f"library {library.path} is empty; fill it with `vmb library add` or "
                        f"`vmb library build`")
     return library
-
-
-# ---------------------------------------------------------------------- check and repair
-
-
-@dataclass
-class VersionCheck:
-    """One table version as :func:`check_library` read it: its entry count (as its manifest
-    says) and why it cannot be read (None: every data file it uses was read)."""
-
-    version: int
-    entries: int | None
-    error: str | None = None
-
-
-@dataclass
-class LibraryCheck:
-    """What :func:`check_library` found; ``problems`` make the library unusable as it is."""
-
-    path: str
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # worth knowing, harmless
-    versions: list[VersionCheck] = field(default_factory=list)  # newest first
-    manifest_ok: bool = False
-    index: str = "none"  # "none", "ok", or why the index cannot be used
-
-    @property
-    def healthy(self) -> bool:
-        return not self.problems
-
-    @property
-    def current(self) -> VersionCheck | None:
-        return self.versions[0] if self.versions else None
-
-    def newest_readable(self) -> VersionCheck | None:
-        return next((v for v in self.versions if v.error is None), None)
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "healthy": self.healthy}
-
-
-@dataclass
-class LibraryRepair:
-    """What :func:`repair_library` found (``before``), did, could not bring back, and left."""
-
-    before: LibraryCheck
-    after: LibraryCheck
-    repaired: list[str] = field(default_factory=list)
-    lost: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {"before": self.before.to_dict(), "repaired": self.repaired, "lost": self.lost,
-                "after": self.after.to_dict()}
-
-
-def _library_folder(path: str | os.PathLike | None) -> Path:
-    path = Path(path) if path is not None else default_library_path()
-    if path.exists() and not path.is_dir():
-        raise VmbError(f"library {path} is not a folder")
-    if not (path / MANIFEST).exists() and not (path / TABLE_DIR).exists():
-        raise VmbError(f"no library at {path}; build one with `vmb library build`")
-    return path
-
-
-def _bad_vectors(column) -> int:
-    """How many of a batch's vectors are null, not finite or not of unit length (they are
-    normalised when written)."""
-    values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, EMBEDDING_DIM)
-    with np.errstate(invalid="ignore"):
-        off = ~(np.abs(np.linalg.norm(values, axis=1) - 1.0) < 1e-3)
-    return int(column.null_count + off.sum())
-
-
-def _read_version(path: Path, table, version: int, expected: int | None, *, full: bool) -> str | None:
-    """Why ``version`` of the table cannot be read, or None. ``full`` reads every column and
-    checks the vectors; otherwise only the ids are read (every data file is still opened)."""
-    try:
-        table.checkout(version)
-        query = table.search().limit(None)
-        if not full:
-            query = query.select(["id"])
-        rows = bad = 0
-        for batch in query.to_batches(8192):
-            rows += batch.num_rows
-            if full:
-                bad += _bad_vectors(batch.column("vector"))
-    except Exception as exc:  # noqa: BLE001 - any failure to read it is the answer
-        return _damage(path, exc)
-    if expected is not None and rows != expected:
-        return f"it holds {rows} rows, its manifest says {expected}"
-    if bad:
-        return f"{bad} of its vectors are not finite unit vectors"
-    return None
-
-
-def _check_index(table) -> str:
-    """"none", "ok", or why a query through the indexes fails."""
-    if not table.list_indices():
-        return "none"
-    try:
-        row = table.search().select(["id", "vector"]).limit(1).to_arrow().to_pylist()[0]
-        table.search(np.asarray(row["vector"], np.float32), vector_column_name="vector").distance_type(
-            "cosine").nprobes(NPROBES).limit(1).to_arrow()
-        table.search().where(where_clause({"id": row["id"]})).limit(1).to_arrow()
-    except Exception as exc:  # noqa: BLE001 - any failure to query it is the answer
-        return f"its index cannot be read ({_lance_text(exc)})"
-    return "ok"
-
-
-def check_library(path: str | os.PathLike | None = None) -> LibraryCheck:
-    """Read library ``path`` the way :func:`repair_library` would need it, writing nothing: the
-    manifest; every table version (the current one in full, vectors included; older ones by
-    their ids, which opens every data file they use) with its row count against its manifest;
-    the index; versions committed but gone."""
-    path = _library_folder(path)
-    report = LibraryCheck(str(path))
-    try:
-        _check_manifest(path)
-        report.manifest_ok = True
-    except LibraryDamaged as exc:
-        report.problems.append(exc.what)
-    if not (path / TABLE_DIR).exists():
-        report.problems.append(f"its table {TABLE_DIR} is missing")
-        return report
-    problem = _unopenable(path)
-    if problem:
-        report.problems.append(problem)
-        return report
-    try:
-        table = _lancedb().connect(str(path)).open_table(TABLE)
-        versions = sorted(table.list_versions(), key=lambda v: v["version"], reverse=True)
-    except Exception as exc:  # noqa: BLE001 - whatever Lance raises, the table cannot be opened
-        report.problems.append(_unopenable(path, exc))
-        return report
-    missing = set(schema().names) - set(table.schema.names)
-    if missing:
-        raise VmbError(f"library {path} is of another format: its table lacks columns {sorted(missing)}")
-    for i, info in enumerate(versions):
-        rows = (info.get("metadata") or {}).get("total_rows")
-        expected = int(rows) if rows is not None else None
-        report.versions.append(VersionCheck(info["version"], expected,
-                                            _read_version(path, table, info["version"], expected, full=i == 0)))
-    current = report.current
-    if current.error:
-        report.problems.append(f"version {current.version}, the current one ({current.entries} entries), "
-                               f"cannot be read: {current.error}")
-    older = [v for v in report.versions[1:] if v.error]
-    if older:
-        report.notes.append(f"{len(older)} older version(s) cannot be read ({', '.join(str(v.version) for v in older)}; "
-                            f"version {older[0].version}: {older[0].error})")
-    hint = _version_hint(path)
-    if hint is not None and hint > current.version:
-        report.problems.append(f"version {hint} of its table is missing (the newest left is {current.version})")
-    if current.error is None:
-        table.checkout(current.version)
-        report.index = _check_index(table)
-        if report.index not in ("none", "ok"):
-            report.problems.append(report.index)
-    cut = cut_lance_files(path)
-    if cut and not any(v.error for v in report.versions) and report.index in ("none", "ok"):
-        report.notes.append(f"{len(cut)} file(s) cut short but used by no version (left by an "
-                            f"interrupted write): {', '.join(cut[:3])}")
-    return report
-
-
-def _move_aside(path: Path, names: list[str]) -> Path:
-    """Move ``names`` (relative to library ``path``) into a new folder ``damaged-<time>`` of the
-    library, under the same relative paths: out of Lance's sight, and nothing deleted."""
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside, n = path / f"damaged-{stamp}", 1
-    while aside.exists():
-        aside, n = path / f"damaged-{stamp}-{n}", n + 1
-    for name in names:
-        (aside / name).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path / name, aside / name)
-    return aside
-
-
-def _replace_table(path: Path, found: LibraryCheck, repair: LibraryRepair) -> None:
-    """A table no version of which can be read: move it aside (not deleted) for an empty one."""
-    if (path / TABLE_DIR).exists():
-        aside = _move_aside(path, [TABLE_DIR])
-        repair.repaired.append(f"moved the unreadable table aside to {aside.name}/{TABLE_DIR} (nothing deleted)")
-    table = _lancedb().connect(str(path)).create_table(TABLE, schema=schema())
-    # a second, empty version: this library is not "fresh", so `vmb generate` will not fill it
-    # with the bundled corpus unasked
-    table.add(schema().empty_table())
-    repair.repaired.append(f"created an empty table {TABLE_DIR}")
-    repair.lost.append(f"every entry ({found.problems[-1]}; how many it held is unknown)")
-
-
-def _repair_table(path: Path, found: LibraryCheck, repair: LibraryRepair):
-    """Fall back to the newest readable version; returns the repaired table (None if nothing to repair)."""
-    readable, current = found.newest_readable(), found.current
-    if readable is None:
-        if not found.manifest_ok:  # nothing says this folder is a vmb library: touch nothing
-            repair.lost.append(f"everything: neither {MANIFEST} nor {TABLE_DIR} can be read; move {path} "
-                               f"aside and build a new library")
-            return None
-        _replace_table(path, found, repair)
-        return _lancedb().connect(str(path)).open_table(TABLE)
-    table = _lancedb().connect(str(path)).open_table(TABLE)
-    if current.error:
-        table.checkout(readable.version)
-        table.restore()  # a new version equal to the readable one; the damaged versions stay
-        repair.repaired.append(f"restored version {readable.version} ({readable.entries} entries) "
-                               f"as version {table.version}")
-        repair.lost.append(f"{(current.entries or 0) - (readable.entries or 0)} entries: version "
-                           f"{current.version} held {current.entries}, version {readable.version} (restored) "
-                           f"{readable.entries}; the unreadable files are left in place")
-    hint = _version_hint(path)
-    if hint is not None and hint > table.version:
-        # the newest commit's manifest is gone: point Lance's hint at the newest version left
-        _atomic_write_text(path / TABLE_DIR / "_versions" / "latest_version_hint.json",
-                           json.dumps({"version": table.version}, separators=(",", ":")))
-        repair.repaired.append(f"pointed the table at version {table.version}, the newest left")
-        repair.lost.append(f"what version {hint} added or removed (its manifest is lost, so how "
-                           f"many entries is unknown)")
-    return table
-
-
-def repair_library(path: str | os.PathLike | None = None) -> LibraryRepair:
-    """Make a damaged library usable again, losing nothing that can still be read: fall back to
-    the newest readable table version (as a new version: the damaged ones and their files
-    stay), rewrite a missing or garbled manifest when the table is intact, rebuild the index.
-    What keeps Lance from opening the table (cut version manifests; a table no version of which
-    can be read) is moved into a ``damaged-<time>`` folder of the library, never deleted."""
-    path = _library_folder(path)
-    with _write_lock(path):
-        before = found = check_library(path)
-        repair = LibraryRepair(before, before)
-        if before.healthy:
-            return repair
-        cut = _cut_versions(path)
-        if not before.versions and cut:  # cut manifests keep the table shut: set them aside, look again
-            aside = _move_aside(path, cut)
-            repair.repaired.append(f"moved {len(cut)} cut-short version manifest(s) aside to {aside.name}/ "
-                                   f"(nothing deleted)")
-            found = check_library(path)
-        table = _repair_table(path, found, repair)
-        if table is not None:
-            library = Library(path, table, _new_manifest())
-            if not found.manifest_ok and table.schema.field("vector").type.list_size == EMBEDDING_DIM:
-                _write_manifest(path)
-                repair.repaired.append(f"rewrote {MANIFEST}")
-            if found.index not in ("none", "ok"):
-                for index in table.list_indices():
-                    table.drop_index(index.name)
-                library.ensure_index(force=True)
-                repair.repaired.append("rebuilt the index")
-            elif library.ensure_index():
-                repair.repaired.append("updated the index")
-        repair.after = check_library(path)
-    return repair
