@@ -6,6 +6,7 @@ import numpy as np
 
 from vmb.theory import KK_MAJOR as KS_MAJOR
 from vmb.theory import KK_MINOR as KS_MINOR
+from vmb.theory import bar_beats
 from vmb.types import Chord, LeadSheet, Note, Score, Section
 from vmb.vocab import PITCH_CLASS, SCALES
 
@@ -18,11 +19,6 @@ PROGRESSIONS = {
               [(0, "min"), (5, "maj"), (3, "min"), (4, "maj")],  # i VI iv V
               [(0, "min"), (6, "maj"), (5, "maj"), (4, "maj")]],  # i VII VI V
 }
-
-
-def bar_beats(meter: str) -> float:
-    num, den = (int(x) for x in meter.split("/"))
-    return num * 4.0 / den
 
 
 def make_lead(key: str = "G", mode: str = "major", meter: str = "4/4", *, bars: int = 4,

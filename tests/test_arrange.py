@@ -244,3 +244,28 @@ def test_without_drums_a_part_keeps_the_beat():
                   if body.start - 0.05 <= n.start < body.end}
         beats = np.arange(body.start, body.end)
         assert all(b in onsets for b in beats), name  # something sounds on every beat
+
+
+def test_hits_are_struck_by_chord_bass_and_kit():
+    """A video's cut beats get a new attack on every chordal part, the bass and the kit."""
+    from vmb.render import arrange
+    from vmb.types import Attributes, TempoChange
+
+    from arrange_leads import make_lead
+
+    lead = make_lead("G", "major", "4/4", bars=4)
+    attrs = Attributes(genres=["pop"], energy=0.6)
+    plain = arrange(lead, attrs, tempo_map=[TempoChange(0, 100.0)], seed=0)
+    hit = arrange(lead, attrs, tempo_map=[TempoChange(0, 100.0)], seed=0, hits=(7.0, 11.0))
+    for role in ("comp", "bass", "drums"):
+        track = next(t for t in hit.tracks if t.role == role)
+        for beat in (7.0, 11.0):
+            onsets = [n for n in track.notes if abs(n.start - beat) < 1e-6]
+            assert onsets and max(n.velocity for n in onsets) >= 100, (role, beat)
+    drums = next(t for t in hit.tracks if t.role == "drums")
+    assert {36, 49} <= {n.pitch for n in drums.notes if abs(n.start - 7.0) < 1e-6}
+    # nothing else changes, and no pitch is attacked twice at once
+    for a, b in zip(plain.tracks, hit.tracks):
+        assert {(n.pitch, n.start) for n in a.notes if n.start not in (7.0, 11.0)} <= {(n.pitch, n.start) for n in b.notes}
+        starts = [(n.pitch, round(n.start, 6)) for n in b.notes]
+        assert len(starts) == len(set(starts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vmb import VmbError
-from vmb.pipeline import BeatPlan, GenerationRequest, RetrievalOptions, plan_music
+from vmb.pipeline import GenerationRequest, RetrievalOptions, VideoBeats, plan_music
 from vmb.types import Attributes, Section, TempoChange
 
 
@@ -58,7 +58,7 @@ def test_a_loop_plan_is_whole_bars_and_reports_the_nudged_tempo():
 
 
 def test_a_video_plan_keeps_its_beat_map():
-    beats = BeatPlan(tempo_map=[TempoChange(0.0, 118.0), TempoChange(8.0, 122.0)], length_beats=16.0,
+    beats = VideoBeats(tempo_map=[TempoChange(0.0, 118.0), TempoChange(8.0, 122.0)], length_beats=16.0,
                      sections=[Section("A", 0, 8), Section("B", 8, 16)], pulse_bpm=120.0)
     plan = plan_music(Attributes(tempo_bpm=120.0), meter="4/4", duration_s=8.0, beats=beats)
     assert plan.tempo_map == beats.tempo_map and plan.length_beats == 16.0 and plan.pulse_bpm == 120.0

@@ -285,6 +285,7 @@ class MusicPlan(JsonMixin):
     duration_s: float  # what the listener gets
     sections: list[Section] | None = None  # None: the composer's own form
     loop_beats: float | None = None  # where a seamless loop wraps; None = a piece with an ending
+    hits: list[float] = field(default_factory=list)  # beats the music must mark audibly (a video's cuts)
 
     @property
     def quarter_bpm(self) -> float:

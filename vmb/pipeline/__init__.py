@@ -20,7 +20,7 @@ from vmb.pipeline.chain import DESCRIBERS, StageTimer, compose_and_render, load_
 from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR, Composer, get_composer
 from vmb.pipeline.core import GENERATORS, GenerationResult, pick_reference, resolve_attributes, retrieve_references
 from vmb.pipeline.outputs import AUDIO_SUFFIXES, check_no_clobber, check_output_path, output_files
-from vmb.pipeline.plan import BeatPlan, plan_music
+from vmb.pipeline.plan import VideoBeats, plan_music
 from vmb.pipeline.request import (
     DEFAULT_DURATION_S,
     LONG_MAX_DURATION_S,
@@ -36,7 +36,7 @@ from vmb.theory import quarter_notes_per_pulse
 
 __all__ = [
     "AUDIO_SUFFIXES", "COMPOSERS", "DEFAULT_DURATION_S", "DEFAULT_GENERATOR", "DESCRIBERS", "GENERATORS",
-    "LONG_MAX_DURATION_S", "MAX_DURATION_S", "MIN_DURATION_S", "BeatPlan", "Composer", "GenerationRequest",
+    "LONG_MAX_DURATION_S", "MAX_DURATION_S", "MIN_DURATION_S", "VideoBeats", "Composer", "GenerationRequest",
     "GenerationResult", "RetrievalOptions", "StageTimer", "check_duration", "check_no_clobber", "check_output_path",
     "check_seed", "compose_and_render", "describe_video_file", "generate", "generate_from_image",
     "generate_from_text", "generate_from_video", "get_composer", "load_describer", "output_files",

@@ -12,7 +12,7 @@ from vmb.pipeline.composers import ComposeRequest, get_composer
 from vmb.pipeline.core import GenerationResult, Progress, pick_reference, resolve_attributes, retrieve_references
 from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, wrap_tail
 from vmb.pipeline.outputs import output_files
-from vmb.pipeline.plan import BeatPlan, plan_music
+from vmb.pipeline.plan import VideoBeats, plan_music
 from vmb.pipeline.request import GenerationRequest
 from vmb.types import MusicDescription, RenderResult
 
@@ -40,7 +40,7 @@ def compose_and_render(
     request: GenerationRequest,
     *,
     duration_s: float,
-    beats: BeatPlan | None = None,
+    beats: VideoBeats | None = None,
     progress: Progress | None = None,
     timer: StageTimer | None = None,
 ) -> GenerationResult:
@@ -77,9 +77,11 @@ def compose_and_render(
         lead = made.lead
         attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
         if plan.loop_beats is None:
-            score = arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, duration_s=duration_s)
+            score = arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, duration_s=duration_s,
+                            hits=tuple(plan.hits))
         else:
-            score = cut_for_loop(arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed), plan.loop_beats)
+            score = cut_for_loop(arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, hits=tuple(plan.hits)),
+                                 plan.loop_beats)
             score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):

@@ -16,17 +16,18 @@ from vmb.types import Attributes, MusicPlan, Section, TempoChange
 
 
 @dataclasses.dataclass(frozen=True)
-class BeatPlan:
+class VideoBeats:
     """A video's beat map in quarter notes: what :func:`plan_music` keeps instead of a steady tempo."""
 
     tempo_map: list[TempoChange]
     length_beats: float
     sections: list[Section] | None
     pulse_bpm: float  # the map's mean tempo in counted pulses
+    hits: tuple[float, ...] = ()  # beats of the cuts and markers the map reached: struck audibly
 
 
 def plan_music(attrs: Attributes, *, meter: str, duration_s: float, loop: bool = False,
-               beats: BeatPlan | None = None) -> MusicPlan:
+               beats: VideoBeats | None = None) -> MusicPlan:
     """The plan for resolved ``attrs`` (tempo_bpm in counted pulses) in ``meter`` over ``duration_s``.
 
     Without ``beats``: one tempo, the length in beats that fills ``duration_s``. ``loop``: whole
@@ -45,7 +46,8 @@ def plan_music(attrs: Attributes, *, meter: str, duration_s: float, loop: bool =
                                        loop_beats=loop_beats, pulse_bpm=round(tempo_map[0].bpm / pulse, 2))
         return plan
     plan = MusicPlan(meter=meter, pulse_bpm=beats.pulse_bpm, tempo_map=list(beats.tempo_map),
-                     length_beats=beats.length_beats, duration_s=duration_s, sections=beats.sections)
+                     length_beats=beats.length_beats, duration_s=duration_s, sections=beats.sections,
+                     hits=list(beats.hits))
     if loop:
         loop_beats, length_beats, sections = loop_from_plan(beats.length_beats, beats.sections, meter)
         plan = dataclasses.replace(plan, length_beats=length_beats, sections=sections, loop_beats=loop_beats)

@@ -12,7 +12,7 @@ from vmb import VmbError, theory
 from vmb.pipeline.chain import StageTimer, compose_and_render, write_outputs
 from vmb.pipeline.core import TEMPO_CLASSES, GenerationResult, Progress, resolve_attributes
 from vmb.pipeline.outputs import check_no_clobber, output_files
-from vmb.pipeline.plan import BeatPlan
+from vmb.pipeline.plan import VideoBeats
 from vmb.pipeline.request import LONG_MAX_DURATION_S, GenerationRequest
 from vmb.theory import quarter_notes_per_pulse
 from vmb.types import Attributes
@@ -111,8 +111,11 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     attrs.tempo_bpm = plan.sync.mean_bpm  # what the music has, not what the description guessed
     reasoning = list(description.reasoning) + [_sync_reason(plan, bend)]
     description = dataclasses.replace(description, attributes=attrs, reasoning=reasoning)
-    beats = BeatPlan(tempo_map=plan.tempo_map, length_beats=plan.length_beats, sections=plan.sections,
-                     pulse_bpm=plan.sync.mean_bpm)
+    # every cut and marker the map put on a beat is struck there, so it is heard, not only planned
+    events = [t for t in list(timing.cuts_s) + list(request.markers_s) if t not in plan.sync.missed_s]
+    hits = tuple(sorted({round(plan.seconds_to_beat(t)) for t in events}))
+    beats = VideoBeats(tempo_map=plan.tempo_map, length_beats=plan.length_beats, sections=plan.sections,
+                       pulse_bpm=plan.sync.mean_bpm, hits=hits)
     # the user's attributes are in the description already: compose with none on top
     result = compose_and_render(description, dataclasses.replace(request, attributes=Attributes()),
                                 duration_s=duration_s, beats=beats, progress=progress, timer=timer)
