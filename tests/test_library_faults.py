@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from library_fixtures import make_entry, unit_vectors, write_midi
+
 from vmb.cli import main
 from vmb.retrieve import store
 from vmb.retrieve.repair import check_library
@@ -237,8 +237,10 @@ def test_repair_moves_an_unreadable_table_aside(lib, capsys):
     assert f"repaired: moved the unreadable table aside to {aside.name}/entries.lance (nothing deleted)" in out
     assert "repaired: created an empty table entries.lance" in out and "lost: every entry" in out
     _kept(before, snapshot(path), rename=("entries.lance", f"{aside.name}/entries.lance"))
-    assert _searches(capsys, path) == []
-    assert not Library.open(path).is_fresh()  # an emptied library is not filled with the corpus unasked
+    # search runs generation's retrieval: an emptied library is one clear line, never refilled unasked
+    assert main(["library", "--library", str(path), "search", "a calm folk tune"]) == 1
+    assert "is empty; fill it with `vmb library add`" in capsys.readouterr().err
+    assert not Library.open(path).is_fresh()
 
 
 def test_repair_of_a_deleted_table_and_generate_does_not_refill_it(lib, tmp_path, capsys):

@@ -24,8 +24,16 @@ import numpy as np
 from vmb.retrieve.rows import where_clause
 from vmb.retrieve.store import Library
 from vmb.types import Attributes, LibraryEntry, Reference, Retrieval
-from vmb.vocab import (KEY_NAMES, PITCH_CLASS, normalize_genre, normalize_instrument, normalize_mode,
-                       normalize_mood, parse_key, tempo_class_of)
+from vmb.vocab import (
+    KEY_NAMES,
+    PITCH_CLASS,
+    normalize_genre,
+    normalize_instrument,
+    normalize_mode,
+    normalize_mood,
+    parse_key,
+    tempo_class_of,
+)
 
 # Filters dropped first when the partition is too small: the reference's instrumentation and
 # tags matter least (the generator takes those from the attributes), its mode matters most.
