@@ -42,7 +42,7 @@ def main() -> None:
         write_video_outputs(result, Path(tmp) / "out.mp4")
         elapsed = time.perf_counter() - t0
         audio, sr = sf.read(Path(tmp) / "out.wav")
-        beats = np.array(result.video["plan"].beats_s)
+        beats = np.array(result.video.beat_plan.beats_s)
         dist = np.array([np.min(np.abs(beats - c)) for c in true_cuts])
         print(f"video {args.duration:g} s 1280x720 {args.fps:g} fps, {len(true_cuts)} cuts")
         print(f"wall time {elapsed:.2f} s; stages " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings_s.items()))

@@ -144,7 +144,7 @@ def heard_benchmark(work: Path, clips: Path | None, seed: int = 0) -> None:
     rows = []
     for name, path, true in _heard_videos(work, clips):
         result = generate_from_video(path, seed=seed)
-        timing, plan = result.video["timing"], result.video["plan"]
+        timing, plan = result.video.timing, result.video.beat_plan
         found = np.array(timing.cuts_s)
         hits = [bool(len(found)) and np.abs(found - c).min() <= FRAME_TOLERANCE_S for c in true]
         false = sum(1 for f in found if np.abs(np.array(true) - f).min() > FRAME_TOLERANCE_S)

@@ -10,11 +10,11 @@ import stat
 
 import av
 import mido
-import pytest
 import numpy as np
+import pytest
 import soundfile as sf
-
 from video_fixtures import make_video
+
 from vmb.cli import main
 from vmb.evaluate.sync import evaluate_heard_sync
 from vmb.pipeline import generate_from_text, generate_from_video
@@ -100,7 +100,7 @@ def test_six_eight_tempo_counts_dotted_quarters_as_on_the_text_path(tmp_path):
     clip = tmp_path / "clip.mp4"
     make_video(clip, duration_s=8.0, cuts_s=(2.6, 5.3))
     video = generate_from_video(clip, user=user, seed=0, generator="baseline")
-    plan = video.video["plan"]
+    plan = video.video.beat_plan
     # The same counted tempo, up to what a video may do to an explicit tempo (the base within 4 %
     # of it, each stretch within 4 % of the base): 8 s hold about 8 * 138 / 60 quarter notes.
     quarters = video.score.seconds_to_beat(8.0)
@@ -119,7 +119,7 @@ def test_every_cut_of_a_five_cut_video_is_heard_on_a_beat(tmp_path):
     clip = tmp_path / "five.mp4"
     true = make_video(clip, duration_s=15.0, cuts_s=(2.1, 4.7, 6.2, 9.9, 12.4), colours=FLAT_SHOTS, seed=3)
     result = generate_from_video(clip, seed=0)
-    timing, plan = result.video["timing"], result.video["plan"]
+    timing, plan = result.video.timing, result.video.beat_plan
     assert timing.cuts_s == pytest.approx(true, abs=1e-3)
     assert plan.sync.missed_s == []  # every cut planned on a beat
     heard = evaluate_heard_sync(true, result.audio, result.render.sample_rate, duration_s=timing.duration_s)

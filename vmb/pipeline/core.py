@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -21,12 +21,36 @@ from vmb.pipeline.request import (  # noqa: F401 (re-exported)
     check_duration,
     check_seed,
 )
-from vmb.types import SCHEMA_VERSION, Attributes, MusicDescription, MusicPlan, Reference, RenderResult, Retrieval, Score
+from vmb.types import (
+    SCHEMA_VERSION,
+    Attributes,
+    MusicDescription,
+    MusicPlan,
+    Reference,
+    RenderResult,
+    Retrieval,
+    Score,
+    VideoTiming,
+)
 from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
+
+if TYPE_CHECKING:
+    from vmb.video import BeatPlan
 
 GENERATORS = tuple(COMPOSERS)  # the registry in vmb.pipeline.composers: baseline, ecmg
 
 Progress = Callable[[str], None]
+
+
+@dataclass
+class VideoScoring:
+    """What scoring a video added to a result: the input, its timing and the beat map on its cuts."""
+
+    path: str
+    timing: VideoTiming  # duration, frame rate, cuts, motion
+    beat_plan: BeatPlan  # the tempo map whose beats land on the cuts, and how well they do (sync)
+    keep_audio: bool = False  # the video's own sound stays, the music ducked under it
+    loop: bool = False  # the video's end falls on a bar line
 
 
 @dataclass
@@ -45,7 +69,7 @@ class GenerationResult:
     reference: Reference | None = None  # the reference the baseline re-composed
     timings_s: dict[str, float] = field(default_factory=dict)
     audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
-    video: dict | None = None  # for video input: path, VideoTiming, beat plan, keep_audio
+    video: VideoScoring | None = None  # for video input
     generator_info: dict = field(default_factory=dict)  # ECMG: references used, strength, copy check
 
     def sidecar(self) -> dict:

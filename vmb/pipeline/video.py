@@ -10,7 +10,7 @@ import numpy as np
 
 from vmb import VmbError, theory
 from vmb.pipeline.chain import StageTimer, compose_and_render, write_outputs
-from vmb.pipeline.core import TEMPO_CLASSES, GenerationResult, Progress, resolve_attributes
+from vmb.pipeline.core import TEMPO_CLASSES, GenerationResult, Progress, VideoScoring, resolve_attributes
 from vmb.pipeline.outputs import check_no_clobber, output_files
 from vmb.pipeline.plan import VideoBeats
 from vmb.pipeline.request import LONG_MAX_DURATION_S, GenerationRequest
@@ -119,8 +119,8 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     # the user's attributes are in the description already: compose with none on top
     result = compose_and_render(description, dataclasses.replace(request, attributes=Attributes()),
                                 duration_s=duration_s, beats=beats, progress=progress, timer=timer)
-    result.video = {"path": str(video), "timing": timing, "plan": plan, "keep_audio": request.keep_audio,
-                    "loop": loop}
+    result.video = VideoScoring(path=str(video), timing=timing, beat_plan=plan, keep_audio=request.keep_audio,
+                                loop=loop)
     return result
 
 
@@ -148,30 +148,30 @@ def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool 
         write_outputs(result, out_path, midi=midi, plot=plot)
         return
     planned = output_files(out_path, video=True, midi=midi, plot=plot)
-    check_no_clobber(planned, [("video", info["path"])])
+    check_no_clobber(planned, [("video", info.path)])
     wav_path, cue_path = planned["wav"], planned["cues"]
     written: list[Path] = []
     try:
         write_outputs(result, wav_path, midi=midi, sidecar=False)
         written += [Path(p) for p in result.render.files.values()]
-        mux_audio(info["path"], result.audio, result.render.sample_rate, out_path, keep_audio=info["keep_audio"])
+        mux_audio(info.path, result.audio, result.render.sample_rate, out_path, keep_audio=info.keep_audio)
         written.append(out_path)
         files = dict(result.render.files) | {"mp4": str(out_path), "cues": str(cue_path)}
         if plot:
             plot_path = planned["plot"]
-            plot_timing(info["timing"], info["plan"], plot_path)
+            plot_timing(info.timing, info.beat_plan, plot_path)
             written.append(plot_path)
             files["plot"] = str(plot_path)
         result.render.files = files
-        plan = info["plan"]
+        plan = info.beat_plan
         cues = result.sidecar() | {
-            "video": str(info["path"]),
-            "video_timing": info["timing"].to_dict(),
+            "video": info.path,
+            "video_timing": info.timing.to_dict(),
             "beats_s": [round(b, 4) for b in plan.beats_s],
             "downbeats_s": [round(b, 4) for b in plan.downbeats_s],
-            "cuts_s": info["timing"].cuts_s,
+            "cuts_s": info.timing.cuts_s,
             "sync": plan.sync.to_dict(),  # how the beats meet the cuts; end_on_downbeat for loops
-            "loop": info.get("loop", False),
+            "loop": info.loop,
         }
         write_json(cue_path, cues)
     except BaseException:
