@@ -239,7 +239,7 @@ def test_text_file_from_dev_zero_is_bounded(capsys):
 
 
 def test_text_file_from_a_fifo_without_writer_does_not_hang(tmp_path, capsys, monkeypatch):
-    import vmb.cli_options as cli_options
+    import vmb.cli.options as cli_options
 
     monkeypatch.setattr(cli_options, "TEXT_PIPE_WAIT_S", 0.3)
     fifo = tmp_path / "fifo"
