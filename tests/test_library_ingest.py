@@ -6,9 +6,10 @@ import textwrap
 import time
 from collections import Counter
 
+import numpy as np
 import pytest
-
 from library_fixtures import write_click_track, write_corrupt, write_midi
+
 from vmb import VmbError
 from vmb.retrieve.ingest import analyze_file, file_hash, find_files, ingest, reference_entry
 from vmb.retrieve.store import Library
@@ -141,3 +142,48 @@ def test_reference_entry_uses_the_same_analysis(tmp_path):
         reference_entry(tmp_path / "notes.txt")
     with pytest.raises(VmbError, match="not a readable MIDI"):
         reference_entry(write_corrupt(tmp_path / "bad.mid"))
+
+
+def _encode(path, codec: str, fmt: str, rate: int = 48000, seconds: float = 3.0) -> None:
+    """A short chord encoded with the FFmpeg PyAV bundles."""
+    import av
+
+    out = av.open(str(path), "w", format=fmt)
+    stream = out.add_stream(codec, rate=rate)
+    stream.layout = "stereo"
+    t = np.arange(int(seconds * rate)) / rate
+    tone = (0.2 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) / 3).astype(np.float32)
+    planar = np.ascontiguousarray(np.stack([tone, tone]))
+    frame_size = stream.codec_context.frame_size or 1024
+    for start in range(0, planar.shape[1] - frame_size + 1, frame_size):
+        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, start:start + frame_size]),
+                                           format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = rate, start
+        for packet in stream.encode(frame):
+            out.mux(packet)
+    for packet in stream.encode():
+        out.mux(packet)
+    out.close()
+
+
+def test_every_audio_format_ffmpeg_decodes_is_ingested_and_skips_are_named(tmp_path, capsys):
+    """Opus, M4A/AAC, WebM and AIFF are ingested (a folder of .opus was silently skipped), and
+    every file that is skipped is named with its reason."""
+    import soundfile as sf
+
+    from vmb.cli import main
+
+    music = tmp_path / "music"
+    music.mkdir()
+    _encode(music / "a.opus", "libopus", "ogg")
+    _encode(music / "b.m4a", "aac", "mp4", rate=44100)
+    _encode(music / "c.webm", "libopus", "webm")
+    t = np.arange(3 * 22050) / 22050
+    sf.write(music / "d.aiff", (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 22050, format="AIFF")
+    (music / "notes.txt").write_text("not music")
+    (music / ".DS_Store").write_bytes(b"\0")
+    assert main(["library", "--library", str(tmp_path / "lib"), "add", str(music), "--workers", "1",
+                 "--no-transcribe"]) == 0
+    out, err = capsys.readouterr()
+    assert "added 4 file(s)" in out
+    assert "notes.txt: unsupported file type .txt" in err and ".DS_Store" not in err

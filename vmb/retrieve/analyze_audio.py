@@ -30,7 +30,10 @@ from vmb.theory import KK_PROFILES
 from vmb.types import Chord, LeadSheet, Note
 from vmb.vocab import KEY_NAMES
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+# soundfile reads WAV/FLAC/OGG/MP3/AIFF; the rest is decoded with the FFmpeg that PyAV bundles.
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aiff", ".aif", ".m4a", ".aac", ".webm")
+# full scale of PyAV's integer sample formats (float formats are already in [-1, 1])
+_INT_FULL_SCALE = {"u8": 128.0, "s16": 32768.0, "s32": 2.0**31, "s64": 2.0**63}
 SR = 22050
 MAX_ANALYSIS_S = 300.0
 MAX_TRANSCRIBE_S = 90.0
@@ -76,6 +79,9 @@ def _load_with_av(path: Path, max_seconds: float) -> tuple[np.ndarray, int]:
         chunks, total = [], 0
         for frame in container.decode(stream):
             data = frame.to_ndarray().astype(np.float32)
+            fmt = frame.format.name.rstrip("p")
+            if fmt in _INT_FULL_SCALE:
+                data = (data - (128.0 if fmt == "u8" else 0.0)) / _INT_FULL_SCALE[fmt]
             data = data.reshape(frame.layout.nb_channels, -1) if not frame.format.is_planar else data
             chunks.append(data.T if data.ndim == 2 else data[:, None])
             total += chunks[-1].shape[0]

@@ -64,15 +64,22 @@ class FileResult:
 
 
 def find_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """(supported files under ``paths`` in sorted order, [(path, reason)] for bad arguments).
-    Folders are searched recursively; unsupported files inside folders are ignored."""
+    """(supported files under ``paths`` in sorted order, [(path, reason)] for what is skipped).
+
+    Folders are searched recursively; every file that is skipped is named with its reason
+    (an unsupported type, a missing path), except hidden files such as ``.DS_Store``."""
     files: list[Path] = []
     failed: list[tuple[str, str]] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                            and not p.name.startswith("."))
+            for p in sorted(path.rglob("*")):
+                if not p.is_file() or any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if p.suffix.lower() in SUPPORTED_SUFFIXES:
+                    files.append(p)
+                else:
+                    failed.append((str(p), f"unsupported file type {p.suffix or '(none)'}"))
         elif path.is_file():
             if path.suffix.lower() in SUPPORTED_SUFFIXES:
                 files.append(path)
