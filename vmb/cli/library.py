@@ -14,7 +14,7 @@ from vmb.cli.options import add_attribute_options, user_attributes
 
 EXAMPLES = """examples:
   vmb library build                          # the default library from the bundled tune corpus
-  vmb library add ~/Music/midi ~/Music/wav   # ingest folders (MIDI, MusicXML, ABC, WAV, FLAC, OGG, MP3)
+  vmb library add ~/Music/midi ~/Music/wav   # ingest folders (MIDI, MusicXML, ABC; WAV, FLAC, OGG, MP3, Opus, M4A, WebM, AIFF)
   vmb library search "slow, sad piece in D minor for strings" --key "D minor" --tempo slow
   vmb library list --mode minor --limit 20
   vmb library stats --json
