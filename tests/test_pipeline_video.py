@@ -170,3 +170,16 @@ def test_not_a_video_is_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("vmb: error:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mp4"]
+
+
+def test_hits_fall_on_the_counted_beat_in_6_8():
+    """A cut on a 6/8 pulse is struck on that pulse (1.5 quarter notes), not the nearest quarter."""
+    from vmb.pipeline.video import hit_beats
+    from vmb.types import TempoChange
+    from vmb.video.beatmap import BeatPlan
+
+    plan = BeatPlan(tempo_map=[TempoChange(0.0, 90.0)], beats_s=[], downbeats_s=[], length_beats=12.0,
+                    beats_per_bar=2, quarters_per_beat=1.5)  # 60 dotted quarters a minute
+    assert hit_beats(plan, [1.0, 2.02, 3.0]) == (1.5, 3.0, 4.5)
+    four = BeatPlan(tempo_map=[TempoChange(0.0, 120.0)], beats_s=[], downbeats_s=[], length_beats=8.0)
+    assert hit_beats(four, [0.5, 0.51, 1.49]) == (1.0, 3.0)

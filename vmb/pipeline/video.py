@@ -113,7 +113,7 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     description = dataclasses.replace(description, attributes=attrs, reasoning=reasoning)
     # every cut and marker the map put on a beat is struck there, so it is heard, not only planned
     events = [t for t in list(timing.cuts_s) + list(request.markers_s) if t not in plan.sync.missed_s]
-    hits = tuple(sorted({round(plan.seconds_to_beat(t)) for t in events}))
+    hits = hit_beats(plan, events)
     beats = VideoBeats(tempo_map=plan.tempo_map, length_beats=plan.length_beats, sections=plan.sections,
                        pulse_bpm=plan.sync.mean_bpm, hits=hits)
     # the user's attributes are in the description already: compose with none on top
@@ -122,6 +122,15 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     result.video = VideoScoring(path=str(video), timing=timing, beat_plan=plan, keep_audio=request.keep_audio,
                                 loop=loop)
     return result
+
+
+def hit_beats(plan, times_s) -> tuple[float, ...]:
+    """The counted beats (in quarter notes) nearest ``times_s``: where the music strikes each cut.
+
+    A beat of the map lasts ``plan.quarters_per_beat`` quarter notes (1.5 in 6/8), so a cut on
+    the second pulse of a 6/8 bar is struck at 1.5, not rounded to the quarter note 2."""
+    pulse = plan.quarters_per_beat
+    return tuple(sorted({round(plan.seconds_to_beat(t) / pulse) * pulse for t in times_s}))
 
 
 def _sync_reason(plan, bend: float) -> str:
