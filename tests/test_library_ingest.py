@@ -144,28 +144,6 @@ def test_reference_entry_uses_the_same_analysis(tmp_path):
         reference_entry(write_corrupt(tmp_path / "bad.mid"))
 
 
-def _encode(path, codec: str, fmt: str, rate: int = 48000, seconds: float = 3.0) -> None:
-    """A short chord encoded with the FFmpeg PyAV bundles."""
-    import av
-
-    out = av.open(str(path), "w", format=fmt)
-    stream = out.add_stream(codec, rate=rate)
-    stream.layout = "stereo"
-    t = np.arange(int(seconds * rate)) / rate
-    tone = (0.2 * sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6)) / 3).astype(np.float32)
-    planar = np.ascontiguousarray(np.stack([tone, tone]))
-    frame_size = stream.codec_context.frame_size or 1024
-    for start in range(0, planar.shape[1] - frame_size + 1, frame_size):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, start:start + frame_size]),
-                                           format="fltp", layout="stereo")
-        frame.sample_rate, frame.pts = rate, start
-        for packet in stream.encode(frame):
-            out.mux(packet)
-    for packet in stream.encode():
-        out.mux(packet)
-    out.close()
-
-
 def test_every_audio_format_ffmpeg_decodes_is_ingested_and_skips_are_named(tmp_path, capsys):
     """Opus, M4A/AAC, WebM and AIFF are ingested (a folder of .opus was silently skipped), and
     every file that is skipped is named with its reason."""
@@ -175,9 +153,11 @@ def test_every_audio_format_ffmpeg_decodes_is_ingested_and_skips_are_named(tmp_p
 
     music = tmp_path / "music"
     music.mkdir()
-    _encode(music / "a.opus", "libopus", "ogg")
-    _encode(music / "b.m4a", "aac", "mp4", rate=44100)
-    _encode(music / "c.webm", "libopus", "webm")
+    from video_fixtures import make_audio_only
+
+    make_audio_only(music / "a.opus", duration_s=3.0, rate=48000, codec="libopus", container="ogg")
+    make_audio_only(music / "b.m4a", duration_s=3.0)
+    make_audio_only(music / "c.webm", duration_s=3.0, rate=48000, codec="libopus", container="webm")
     t = np.arange(3 * 22050) / 22050
     sf.write(music / "d.aiff", (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), 22050, format="AIFF")
     (music / "notes.txt").write_text("not music")

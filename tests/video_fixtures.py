@@ -167,17 +167,19 @@ def make_video(
     return true_cuts
 
 
-def make_audio_only(path: str | Path, *, duration_s: float = 2.0, rate: int = 44100) -> None:
-    """An .mp4 (m4a) file with one AAC stream and no video."""
-    out = av.open(str(path), "w", format="mp4")
-    stream = out.add_stream("aac", rate=rate)
+def make_audio_only(path: str | Path, *, duration_s: float = 2.0, rate: int = 44100, codec: str = "aac",
+                    container: str = "mp4") -> None:
+    """An audio-only file (default an .mp4/m4a with one AAC stream; e.g. libopus in ogg or webm)."""
+    out = av.open(str(path), "w", format=container)
+    stream = out.add_stream(codec, rate=rate)
     stream.layout = "stereo"
     n = int(duration_s * rate)
     tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(n) / rate)).astype(np.float32)
     planar = np.stack([tone, tone])
-    for start in range(0, n, 1024):
+    step = stream.codec_context.frame_size or 1024  # opus takes whole frames of its own size
+    for start in range(0, n - step + 1, step):
         frame = av.AudioFrame.from_ndarray(
-            np.ascontiguousarray(planar[:, start : start + 1024]), format="fltp", layout="stereo"
+            np.ascontiguousarray(planar[:, start : start + step]), format="fltp", layout="stereo"
         )
         frame.sample_rate, frame.pts = rate, start
         for packet in stream.encode(frame):
