@@ -77,17 +77,23 @@ def _cached_video(path: Path, **kwargs) -> list[float]:
     return cuts
 
 
+def _sync_video(work: Path, seed: int) -> tuple[Path, list[float]]:
+    """(path, true cuts in seconds) of SYNC_VIDEOS[seed], made once and cached in ``work``."""
+    _name, spacing, duration = SYNC_VIDEOS[seed]
+    if spacing is None:
+        cuts = (1.3, 2.9, 3.65, 5.2)
+    else:
+        rng = np.random.default_rng(100 + seed)
+        cuts = tuple(float(c) for c in np.cumsum(rng.uniform(*spacing, 40)) if c < duration - 0.5)
+    path = work / f"sync_{seed}.mp4"
+    return path, _cached_video(path, duration_s=duration, cuts_s=cuts, seed=seed)
+
+
 def sync_benchmark(work: Path) -> None:
     print("== sync: synthetic videos with known cuts (320x240, 25 fps) ==")
     rows = []
-    for seed, (name, spacing, duration) in enumerate(SYNC_VIDEOS):
-        if spacing is None:
-            cuts = (1.3, 2.9, 3.65, 5.2)
-        else:
-            rng = np.random.default_rng(100 + seed)
-            cuts = tuple(float(c) for c in np.cumsum(rng.uniform(*spacing, 40)) if c < duration - 0.5)
-        path = work / f"sync_{seed}.mp4"
-        true = _cached_video(path, duration_s=duration, cuts_s=cuts, seed=seed)
+    for seed, (name, _spacing, _duration) in enumerate(SYNC_VIDEOS):
+        path, true = _sync_video(work, seed)
         timing = analyze_timing(path)
         found = np.array(timing.cuts_s)
         errs = np.array([np.abs(found - c).min() for c in true]) if len(found) else np.full(len(true), np.inf)
@@ -120,14 +126,8 @@ def _heard_videos(work: Path, clips: Path | None) -> list[tuple[str, Path, list[
     """(name, path, true cuts in seconds) of every video the heard-sync benchmark scores."""
     videos = [("five flat cuts 15 s", work / "five_flat.mp4",
                _cached_video(work / "five_flat.mp4", duration_s=15.0, cuts_s=FIVE_CUTS, colours=FIVE_COLOURS, seed=3))]
-    for seed, (name, spacing, duration) in enumerate(SYNC_VIDEOS):
-        if spacing is None:
-            cuts = (1.3, 2.9, 3.65, 5.2)
-        else:
-            rng = np.random.default_rng(100 + seed)
-            cuts = tuple(float(c) for c in np.cumsum(rng.uniform(*spacing, 40)) if c < duration - 0.5)
-        path = work / f"sync_{seed}.mp4"
-        videos.append((name, path, _cached_video(path, duration_s=duration, cuts_s=cuts, seed=seed)))
+    for seed, (name, _spacing, _duration) in enumerate(SYNC_VIDEOS):
+        videos.append((name, *_sync_video(work, seed)))
     for clip, cuts in CLIP_CUTS.items():
         if clips is not None and (clips / clip).exists():
             videos.append((clip, clips / clip, list(cuts)))
