@@ -89,6 +89,34 @@ class StylePart:
     pan: float = field(metadata=_in(-1.0, 1.0))  # -1 left .. 1 right
 
 
+REVERBS = ("room", "plate", "hall")  # the kinds of send reverb vmb.render.mix builds
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How a style is mixed (``[styles.NAME.mix]``); vmb.render.mix applies it. Every field is optional."""
+
+    reverb: str = "room"  # one of REVERBS
+    reverb_decay_s: float = field(default=1.2, metadata=_in(0.2, 8.0))  # RT60 of the send reverb
+    predelay_ms: float = field(default=12.0, metadata=_in(0.0, 120.0))
+    send_drums: float = field(default=0.08, metadata=_in(0.0, 1.0))  # reverb send per stem (drums, perc, timpani)
+    send_bass: float = field(default=0.0, metadata=_in(0.0, 1.0))
+    send_harmony: float = field(default=0.15, metadata=_in(0.0, 1.0))  # comp and arp
+    send_pad: float = field(default=0.25, metadata=_in(0.0, 1.0))
+    send_lead: float = field(default=0.2, metadata=_in(0.0, 1.0))  # melody and counter
+    compression_ratio: float = field(default=2.0, metadata=_in(1.0, 20.0))  # bus compressor; 1 = off
+    # dB relative to the mix's loud level (the 95th percentile of its 50 ms RMS levels)
+    compression_threshold_db: float = field(default=-8.0, metadata=_in(-30.0, 0.0))
+    sidechain: float = field(default=0.0, metadata=_in(0.0, 1.0))  # depth of the kick's duck on the rest
+    saturation: float = field(default=0.0, metadata=_in(0.0, 1.0))  # tanh drive on saturation_roles
+    saturation_roles: tuple[str, ...] = ()  # roles driven into saturation
+    lofi: float = field(default=0.0, metadata=_in(0.0, 1.0))  # low-pass, wow and flutter, vinyl noise
+    drum_width: float = field(default=0.5, metadata=_in(0.0, 1.0))  # kit image: 0 mono .. 1 wide
+    low_cut_hz: float = field(default=80.0, metadata=_in(0.0, 400.0))  # high-pass on all but drums and bass
+    brightness_db: float = field(default=0.0, metadata=_in(-12.0, 12.0))  # high shelf at 8 kHz on the mix bus
+    bass_boost_db: float = field(default=0.0, metadata=_in(-12.0, 12.0))  # low shelf at 90 Hz on the bass
+
+
 @dataclass(frozen=True)
 class Style:
     """An arrangement style of ``styles.toml``: a band and how it plays."""
@@ -103,6 +131,7 @@ class Style:
     loudness: float = field(metadata=_in(0.1, 1.5))  # velocity scale
     fallback_drums: str  # groove when drums are asked for but the style has none
     aliases: tuple[str, ...] = ()  # other names --style accepts
+    mix: Mix = field(default_factory=Mix)  # how it is mixed; absent: the defaults
 
 
 @dataclass(frozen=True)
@@ -163,6 +192,10 @@ def load_knowledge(folder: str | Path) -> Knowledge:
     _unique_names(genres_file, "genre", {g.name: (g.aliases, g.text_words) for g in genres.values()})
     for style in styles.values():
         _refers(styles_file, "style", style.name, "role", [p.role for p in style.parts], roles)
+        if style.mix.reverb not in REVERBS:
+            problem = f"mix reverb {style.mix.reverb!r} is not one of {', '.join(REVERBS)}"
+            _fail(styles_file, "style", style.name, problem)
+        _refers(styles_file, "style", style.name, "mix saturation_roles", style.mix.saturation_roles, roles)
     _unique_names(styles_file, "style", {s.name: (s.aliases,) for s in styles.values()})
     return Knowledge(*(MappingProxyType(t) for t in (moods, genres, styles, roles, instrument_roles, family_roles)))
 
@@ -211,7 +244,7 @@ def _record(path: Path, kind: str, name: str, values: dict[str, Any], cls: type,
     kwargs: dict[str, Any] = {"name": name} if "name" in hints else {}
     for f in fields:
         if f.name not in values:
-            if f.default is dataclasses.MISSING:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 _fail(path, kind, name, f"{prefix}missing field {f.name!r}")
             continue
         value = _convert(path, kind, name, f"{prefix}field {f.name!r}", values[f.name], hints[f.name],

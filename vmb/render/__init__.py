@@ -3,17 +3,21 @@
 from .arrange import arrange
 from .master import loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
+from .mix import MixResult, Stem, mix_parts
 from .plot import plot_score, plot_waveform
 from .soundfont import SAMPLE_RATE, find_soundfont, synthesize
 from .writers import atomic_path, write_audio, write_json
 
 __all__ = [
     "SAMPLE_RATE",
+    "MixResult",
+    "Stem",
     "arrange",
     "atomic_path",
     "find_soundfont",
     "loudness_lufs",
     "master",
+    "mix_parts",
     "peak_level_dbfs",
     "plot_score",
     "plot_waveform",
