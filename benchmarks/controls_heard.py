@@ -24,6 +24,7 @@ the machine has 2 cores). ``--out DIR`` keeps every clip with its MIDI and sidec
 ``vmb evaluate DIR`` scores the folder); ``--json`` prints every number as JSON on stdout.
 
 Run: python benchmarks/controls_heard.py [--quick] [--out DIR] [--json] [--workers 2]
+     [--only genre|mood|instrument ...] [--seeds N] [--generator baseline|ecmg ...]
 
 Measured at 479f98e (the "before" of the issues that follow; 270 clips, 17.3 min on the 2 shared
 cores), means over the scored values, delta in points:
@@ -55,18 +56,28 @@ INSTRUMENTS = ["piano", "acoustic guitar", "violin", "cello", "flute", "harpsich
 MODELS = ("MTT_musicnn", "MSD_musicnn")
 
 
-def grid(quick: bool) -> list[dict]:
-    """Every clip of the benchmark: attribute, value, generator, seed."""
+ATTRIBUTES = ("genre", "mood", "instrument")
+
+
+def grid(quick: bool, *, only: tuple[str, ...] = ATTRIBUTES, seeds: int | None = None,
+         generators: tuple[str, ...] = ("baseline", "ecmg")) -> list[dict]:
+    """Every clip of the benchmark: attribute, value, generator, seed (genres with each of
+    ``generators``, moods and instruments with ecmg)."""
     from vmb.vocab import GENRES, MOODS
 
-    seeds = {"genre": 4, "mood": 3, "instrument": 3} if not quick else {"genre": 1, "mood": 1, "instrument": 1}
+    n = {"genre": 4, "mood": 3, "instrument": 3} if not quick else {"genre": 1, "mood": 1, "instrument": 1}
+    if seeds is not None:
+        n = dict.fromkeys(n, seeds)
     jobs = []
-    for generator in ("baseline", "ecmg"):
-        jobs += [{"attribute": "genre", "value": g, "generator": generator, "seed": s}
-                 for g in GENRES for s in range(seeds["genre"])]
-    jobs += [{"attribute": "mood", "value": m, "generator": "ecmg", "seed": s} for m in MOODS for s in range(seeds["mood"])]
-    jobs += [{"attribute": "instrument", "value": i, "generator": "ecmg", "seed": s}
-             for i in INSTRUMENTS for s in range(seeds["instrument"])]
+    if "genre" in only:
+        for generator in generators:
+            jobs += [{"attribute": "genre", "value": g, "generator": generator, "seed": s}
+                     for g in GENRES for s in range(n["genre"])]
+    if "mood" in only:
+        jobs += [{"attribute": "mood", "value": m, "generator": "ecmg", "seed": s} for m in MOODS for s in range(n["mood"])]
+    if "instrument" in only:
+        jobs += [{"attribute": "instrument", "value": i, "generator": "ecmg", "seed": s}
+                 for i in INSTRUMENTS for s in range(n["instrument"])]
     return jobs
 
 
@@ -178,9 +189,10 @@ def print_tables(blocks: list[dict], rows: list[dict], wall_s: float, duration_s
             print(f"energetic - calm: planned {gap['planned_bpm']:+.1f} BPM, heard {gap['heard_bpm']:+.1f} BPM "
                   f"(issue #13 wants >= +30)")
 
-    gen = {g: np.mean([r["seconds_generate"] for r in rows if r["generator"] == g]) for g in ("baseline", "ecmg")}
+    gen = {g: np.mean([r["seconds_generate"] for r in rows if r["generator"] == g])
+           for g in dict.fromkeys(r["generator"] for r in rows)}
     print(f"\n{len(rows)} clips, wall time {wall_s:.0f} s ({wall_s / 60:.1f} min); mean generation "
-          f"{gen['baseline']:.1f} s (baseline), {gen['ecmg']:.1f} s (ecmg) per {duration_s:g} s clip in a worker")
+          + ", ".join(f"{s:.1f} s ({g})" for g, s in gen.items()) + f" per {duration_s:g} s clip in a worker")
 
 
 def main() -> None:
@@ -190,11 +202,18 @@ def main() -> None:
     ap.add_argument("--out", metavar="DIR", help="keep every clip (WAV, MIDI, sidecar) in DIR")
     ap.add_argument("--json", action="store_true", help="print every number as JSON on stdout (tables go to stderr)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", choices=ATTRIBUTES, action="append",
+                    help="score only this attribute (repeatable; default all three)")
+    ap.add_argument("--seeds", type=int, help="seeds per value (default 4 genre, 3 mood and instrument; --quick 1)")
+    ap.add_argument("--generator", choices=("baseline", "ecmg"), action="append",
+                    help="generators for the genre block (repeatable; default both)")
     args = ap.parse_args()
     duration = args.duration or (6.0 if args.quick else 20.0)
     if args.out:
         Path(args.out).mkdir(parents=True, exist_ok=True)
-    jobs = [j | {"index": k, "duration_s": duration, "out": args.out} for k, j in enumerate(grid(args.quick))]
+    jobs = [j | {"index": k, "duration_s": duration, "out": args.out} for k, j in enumerate(grid(
+        args.quick, only=tuple(args.only or ATTRIBUTES), seeds=args.seeds,
+        generators=tuple(args.generator or ('baseline', 'ecmg'))))]
     log = sys.stderr
     print(f"{len(jobs)} clips of {duration:g} s in {args.workers} worker(s)", file=log, flush=True)
     os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -23,8 +23,12 @@ def run(lead=None, style=None, seed=0, **attrs) -> Score:
 
 
 def final_downbeat(score: Score) -> float:
+    """Where the closing chord is struck: the last bar line at least 2 s before the end."""
     bb = score.beats_per_bar
-    return bb * math.floor((score.length_beats - 1e-6) / bb)
+    ring = score.beat_to_seconds(score.length_beats) - score.beat_to_seconds(score.ending_beat)
+    assert abs(score.ending_beat / bb - round(score.ending_beat / bb)) < 1e-6 and ring >= 2.0 - 1e-6
+    assert score.ending_beat == bb * math.floor((score.length_beats - score.seconds_to_beat(2.0) + 1e-6) / bb)
+    return score.ending_beat
 
 
 def test_styles_cover_every_genre():
@@ -48,7 +52,7 @@ def test_style_band(name):
     for track in score.tracks:
         info = INSTRUMENTS[track.instrument]
         assert track.notes, f"{name}: {track.name} is empty"
-        assert track.program == info.program and track.is_drum == info.is_drum
+        assert track.program == (style.kit if track.role == "drums" else info.program) and track.is_drum == info.is_drum
     # the style's parts all play at high energy
     assert sorted(t.instrument for t in score.tracks) == sorted(p.instrument for p in style.parts)
 
@@ -269,3 +273,58 @@ def test_hits_are_struck_by_chord_bass_and_kit():
         assert {(n.pitch, n.start) for n in a.notes if n.start not in (7.0, 11.0)} <= {(n.pitch, n.start) for n in b.notes}
         starts = [(n.pitch, round(n.start, 6)) for n in b.notes]
         assert len(starts) == len(set(starts))
+
+
+# --------------------------------------------------------------------------- requests heard (issue #13)
+
+
+@pytest.mark.parametrize("instrument", ["piano", "cello", "harpsichord", "acoustic guitar", "flute", "synthesizer"])
+def test_an_asked_instrument_plays_the_tune_forward_of_the_band(instrument):
+    lead = make_lead()
+    plain = run(lead, style="cinematic")
+    asked = run(lead, style="cinematic", instruments=[instrument])
+    melody = asked.track("melody")
+    assert melody.instrument == instrument
+    info = INSTRUMENTS[instrument]
+    assert all(info.low <= n.pitch <= info.high for n in melody.notes)  # in its own range
+    assert melody.volume > plain.track("melody").volume or melody.volume == 1.0
+
+
+def test_several_asked_instruments_each_get_a_part():
+    score = run(style="pop", instruments=["violin", "cello", "drums"])
+    roles = {t.instrument: t.role for t in score.tracks}
+    assert roles["violin"] == "melody" and roles["cello"] in ("counter", "bass") and roles["drums"] == "drums"
+
+
+def test_a_genre_loop_replaces_the_chords_where_the_melody_fits():
+    lead = make_lead("A", "minor")
+    score = run(lead, style="electronic", energy=0.8)
+    from vmb.render.arrange import make_plan
+    plan = make_plan(lead, STYLES["electronic"], 0.8, has_beat=True)
+    bars = [plan.harmony.at(b * 4 + 0.01) for b in range(int(plan.final // 4))]
+    loop = [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")]  # i VI III VII in A minor
+    on_loop = [(s.root, len(s.tones)) for s in bars]
+    assert sum((r, 3) in [(root, 3) for root, _q in loop] for r, _n in on_loop) >= len(bars) // 2
+    assert score.track("bass").notes
+
+
+def test_chord_colours():
+    from vmb.render.voicing import Harmony
+    from vmb.types import Chord
+
+    def tones(colour, root=2, quality="min"):  # ii in C major
+        return set(Harmony([Chord(0.0, 4.0, root, quality)], 0, "major", 4.0, colour=colour).at(0.0).tones)
+
+    assert tones("triad") == {2, 5, 9}
+    assert tones("seventh") == {2, 5, 9, 0}
+    assert tones("ninth") == {2, 5, 9, 0, 4}
+    assert tones("add9") == {2, 5, 9, 4}
+    assert tones("dominant", 5, "maj") == {5, 9, 0, 3}  # IV7 with the blues' flat seventh
+    assert tones("triad", 7, "maj") == {7, 11, 2, 5}  # V is always V7
+
+
+def test_the_closing_chord_has_two_seconds_to_die_away():
+    lead = make_lead(bars=2)
+    fast = arrange(lead, Attributes(), tempo_map=[TempoChange(0.0, 170.0)], style="pop")
+    ring = fast.beat_to_seconds(fast.length_beats) - fast.beat_to_seconds(fast.ending_beat)
+    assert ring >= 2.0 and fast.ending_beat % 4 == 0

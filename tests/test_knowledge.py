@@ -43,6 +43,7 @@ def test_every_genre_is_complete():
         low, high = genre.tempo_range
         assert vocab.MIN_BPM <= low <= high <= vocab.MAX_BPM, name
         assert genre.style in STYLES and genre.phrase, name
+        assert genre.meters and set(genre.meters) <= set(vocab.METERS), name
         assert genre.moods and set(genre.moods) <= set(K.moods), name
         assert genre.prototypes and len(set(genre.prototypes)) == len(genre.prototypes), name
         assert all(normal(w) for w in (name, *genre.aliases, *genre.text_words)), name
@@ -144,7 +145,9 @@ def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
      "genre 'hip hop': word 'edm' already names genre 'electronic'"),
     ("styles.toml", "volume = 0.85\npan = 0.0\n", "volume = 0.85\n", "style 'pop': part 1: missing field 'pan'"),
     ("styles.toml", 'role = "drums"', 'role = "drum"', "style 'pop': role 'drum' is not one of drums, perc,"),
-    ("styles.toml", "sevenths = false", 'sevenths = "no"', "style 'pop': field 'sevenths' must be true or false"),
+    ("styles.toml", 'colour = "triad"', "colour = 9", "style 'pop': field 'colour' must be a string, not 9"),
+    ("styles.toml", 'colour = "triad"', 'colour = "jazzy"', "style 'pop': colour 'jazzy' is not one of triad"),
+    ("styles.toml", '"I", "V", "vi", "IV"', '"I", "V8"', "style 'pop': progression chord 'V8' is not a Roman numeral"),
 ])
 def test_a_broken_record_is_one_line_naming_the_file_and_the_record(tmp_path, file, old, new, problem):
     path = broken_copy(tmp_path, file, old, new)

@@ -76,3 +76,46 @@ def test_the_sidecar_records_the_plan(capsys, tmp_path):
     plan = json.loads(capsys.readouterr().out)["plan"]
     assert set(plan) == {"meter", "pulse_bpm", "length_beats", "duration_s", "loop_beats"}
     assert plan["duration_s"] == 4.0 and plan["loop_beats"] is None
+
+
+# --------------------------------------------------------------------------- what a request resolves to (issue #13)
+
+NEUTRAL = "background music for a video"
+
+
+def _resolved(text: str, **user):
+    from vmb.describe import apply_user_attributes, describe_text
+    from vmb.pipeline.core import resolve_attributes
+
+    description = describe_text(text)
+    if user:
+        description = apply_user_attributes(description, Attributes(**user))
+    return resolve_attributes(description.attributes, duration_s=10.0)
+
+
+def test_mood_and_genre_move_the_tempo_but_named_tempos_win():
+    calm, energetic = _resolved(NEUTRAL, moods=["calm"]), _resolved(NEUTRAL, moods=["energetic"])
+    assert energetic.tempo_bpm - calm.tempo_bpm >= 30
+    assert _resolved(NEUTRAL, genres=["hip hop"]).tempo_bpm <= 98  # inside the genre's range
+    assert _resolved(NEUTRAL, genres=["electronic"]).tempo_bpm >= 118
+    assert _resolved("a fast song", moods=["calm"]).tempo_class == "fast"  # the text's word still counts
+    assert _resolved("music at 90 bpm", moods=["energetic"]).tempo_bpm == 90
+    assert _resolved(NEUTRAL, moods=["energetic"], tempo_bpm=70.0).tempo_bpm == 70
+
+
+def test_the_piece_dies_away_and_reports_each_part():
+    import numpy as np
+
+    from vmb.pipeline import generate_from_text
+
+    result = generate_from_text(NEUTRAL, user=Attributes(instruments=["cello", "flute"], genres=["hip hop"]),
+                                duration_s=8.0, seed=0, generator="baseline")
+    sr, audio = result.render.sample_rate, result.audio
+    assert result.score.meter == "4/4"  # hip hop is never in 3/4, whatever its reference
+    def level(a):
+        return 10 * np.log10(np.mean(a.astype(np.float64) ** 2) + 1e-12)
+    tail = audio[-int(1.5 * sr):]
+    assert level(tail[:int(0.1 * sr)]) - level(tail[-int(0.1 * sr):]) >= 15
+    parts = {p["instrument"]: p for p in result.sidecar()["parts"]}
+    assert parts["cello"]["role"] == "melody" and parts["cello"]["asked"]
+    assert parts["flute"]["asked"] and parts["flute"]["role"] in ("counter", "melody")

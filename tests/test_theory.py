@@ -81,3 +81,41 @@ def test_circumplex_is_the_weighted_mean_of_the_moods():
     (v1, a1), (v2, a2) = MOODS["happy"], MOODS["sad"]
     assert theory.circumplex(["happy", "sad"], [3.0, 1.0]) == (round((3 * v1 + v2) / 4, 3), round((3 * a1 + a2) / 4, 3))
     assert theory.circumplex(["not a mood"]) == (0.0, 0.0)
+
+
+# --------------------------------------------------------------------------- tempo, meter and chords from data
+
+
+def test_the_moods_place_the_tempo_inside_the_genre_range():
+    low, high = theory.knowledge().genres["hip hop"].tempo_range
+    calm, energetic = (theory.tempo_for(["hip hop"], [m]) for m in ("calm", "energetic"))
+    assert low <= calm < energetic <= high
+    # without a genre the moods span a wide range: energetic is far faster than calm
+    assert theory.tempo_for([], ["energetic"], 0.9) - theory.tempo_for([], ["calm"], -0.75) >= 40
+    # a tempo class the placed tempo falls outside narrows the range; one it falls inside does not
+    assert theory.tempo_for([], ["energetic"], tempo_class="slow") < 84
+    assert theory.tempo_for([], ["calm"], tempo_class="slow") == theory.tempo_for([], ["calm"])
+
+
+def test_a_reference_meter_is_kept_only_where_the_genre_plays_it():
+    assert theory.meter_for(["hip hop"], "3/4") == "4/4"
+    assert theory.meter_for(["folk"], "3/4") == "3/4"
+    assert theory.meter_for([], "6/8") == "6/8"
+    assert theory.meter_for([], None) == "4/4"
+
+
+@pytest.mark.parametrize("numeral, tonic, mode, chord", [
+    ("I", 0, "major", (0, "maj")), ("vi", 0, "major", (9, "min")), ("viio", 0, "major", (11, "dim")),
+    ("i", 9, "minor", (9, "min")), ("VI", 9, "minor", (5, "maj")), ("VII", 9, "minor", (7, "maj")),
+    ("V", 9, "minor", (4, "maj")), ("iio", 9, "minor", (11, "dim")),
+])
+def test_roman_numerals_count_the_mode_scale(numeral, tonic, mode, chord):
+    assert theory.roman_chord(numeral, tonic, mode) == chord
+
+
+def test_every_style_progression_is_made_of_roman_numerals():
+    for style in theory.knowledge().styles.values():
+        for numeral in (*style.progression_major, *style.progression_minor):
+            theory.roman_chord(numeral, 0, "major")
+    with pytest.raises(ValueError, match="Roman numeral"):
+        theory.roman_chord("VIII", 0, "major")

@@ -67,6 +67,7 @@ class Genre:
 
     name: str
     tempo_range: tuple[int, int]  # typical BPM, low <= high
+    meters: tuple[str, ...] = field(metadata=NONEMPTY)  # meters it is played in, the usual one first
     phrase: str
     style: str  # a Style's name
     moods: tuple[str, ...] = field(metadata=NONEMPTY)  # Mood names it usually carries
@@ -89,6 +90,10 @@ class StylePart:
     pan: float = field(metadata=_in(-1.0, 1.0))  # -1 left .. 1 right
 
 
+# triad: plain; seventh: the scale's seventh; ninth: seventh and ninth; add9: the ninth without the
+# seventh; dominant: the blues' flat seventh on major chords, the minor seventh on minor ones
+CHORD_COLOURS = ("triad", "seventh", "ninth", "add9", "dominant")
+ROMAN_NUMERALS = ("i", "ii", "iii", "iv", "v", "vi", "vii")  # lower case; "V" major, "vi" minor, "viio" diminished
 REVERBS = ("room", "plate", "hall")  # the kinds of send reverb vmb.render.mix builds
 
 
@@ -127,11 +132,16 @@ class Style:
     energy: float = field(metadata=_in(0.0, 1.0))  # default energy when the request gives none
     swing: float = field(metadata=_in(0.5, 0.75))  # first note's share of a swung pair
     swing_unit: float = field(metadata=_in(0.125, 1.0))  # beats: 0.5 swings 8ths, 0.25 16ths
-    sevenths: bool  # add the scale's seventh to triads
+    colour: str  # what the chords add to triads: one of CHORD_COLOURS
     loudness: float = field(metadata=_in(0.1, 1.5))  # velocity scale
     fallback_drums: str  # groove when drums are asked for but the style has none
+    kit: int = field(default=0, metadata=_in(0, 127))  # drum kit: General MIDI bank-128 preset (25 TR-808)
     aliases: tuple[str, ...] = ()  # other names --style accepts
     mix: Mix = field(default_factory=Mix)  # how it is mixed; absent: the defaults
+    # a loop of Roman numerals, one chord per bar, that replaces the lead sheet's chords where the
+    # melody fits it (vmb.render.arrange.reharmonise); empty: the lead sheet's own chords
+    progression_major: tuple[str, ...] = ()
+    progression_minor: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,11 @@ def load_knowledge(folder: str | Path) -> Knowledge:
     _unique_names(genres_file, "genre", {g.name: (g.aliases, g.text_words) for g in genres.values()})
     for style in styles.values():
         _refers(styles_file, "style", style.name, "role", [p.role for p in style.parts], roles)
+        if style.colour not in CHORD_COLOURS:
+            _fail(styles_file, "style", style.name, f"colour {style.colour!r} is not one of {', '.join(CHORD_COLOURS)}")
+        for numeral in (*style.progression_major, *style.progression_minor):
+            if numeral.strip().removesuffix("o").lower() not in ROMAN_NUMERALS:
+                _fail(styles_file, "style", style.name, f"progression chord {numeral!r} is not a Roman numeral I..VII")
         if style.mix.reverb not in REVERBS:
             problem = f"mix reverb {style.mix.reverb!r} is not one of {', '.join(REVERBS)}"
             _fail(styles_file, "style", style.name, problem)

@@ -1,9 +1,11 @@
-"""Music facts, in one place: meters, key profiles and key finding.
+"""Music facts, in one place: meters, key profiles and key finding, and the rules that turn
+a mood or a genre into mode, energy, tempo and meter.
 
 A shared module (like :mod:`vmb.types` and :mod:`vmb.vocab`): every stage may import it, and it
-imports nothing of vmb's but the vocabulary. Units: positions and lengths in quarter-note
-beats ("beats"), as in :class:`vmb.types.Score`; a *pulse* is the beat a listener counts (a
-dotted quarter in 6/8), which is what a BPM in a request or a sidecar counts.
+imports nothing of vmb's but the vocabulary and the knowledge records (:mod:`vmb.knowledge`).
+Units: positions and lengths in quarter-note beats ("beats"), as in :class:`vmb.types.Score`;
+a *pulse* is the beat a listener counts (a dotted quarter in 6/8), which is what a BPM in a
+request or a sidecar counts.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vmb.vocab import METERS, MOODS
+from vmb.knowledge import ROMAN_NUMERALS, knowledge
+from vmb.vocab import METERS, MOODS, SCALES, TEMPO_CLASSES, normalize_genre, normalize_mood
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,64 @@ def mode_for_valence(valence: float) -> str:
 
 def energy_for_arousal(arousal: float) -> float:
     return round(min(0.95, max(0.05, (arousal + 1.0) / 2.0)), 3)
+
+
+# --------------------------------------------------------------------------- chords in a key
+
+def roman_chord(numeral: str, tonic: int, mode: str) -> tuple[int, str]:
+    """(root pitch class, quality) of a Roman numeral in the key of ``tonic`` (a pitch class).
+
+    Upper case is a major chord, lower case minor, a trailing "o" diminished ("viio", "iio");
+    the degree counts the mode's scale, so in minor "VII" is the major chord a whole step below
+    the tonic and "V" the major dominant (the raised leading tone of harmonic minor).
+    """
+    core = numeral.strip()
+    diminished = core.endswith("o")
+    core = core.removesuffix("o")
+    if core.lower() not in ROMAN_NUMERALS:
+        raise ValueError(f"{numeral!r} is not a Roman numeral I..VII (lower case minor, 'o' diminished)")
+    root = (tonic + SCALES[mode][ROMAN_NUMERALS.index(core.lower())]) % 12
+    return root, "dim" if diminished else "maj" if core.isupper() else "min"
+
+
+# --------------------------------------------------------------------------- tempo and meter from genre and mood
+
+# With no genre, music moves over this range (BPM); a genre's own range (genres.toml) replaces it.
+FREE_TEMPO_RANGE = (64.0, 140.0)
+
+
+def tempo_for(genres: list[str], moods: list[str], arousal: float | None = None,
+              tempo_class: str | None = None) -> float:
+    """The one tempo rule, in counted pulses per minute, for a request that names no BPM.
+
+    The range is the first genre's (else :data:`FREE_TEMPO_RANGE`); the moods' mean tempo
+    tendency (and a little of the arousal) place the tempo inside it: a calm request sits near
+    the bottom, an energetic one near the top. A ``tempo_class`` the tempo falls outside narrows
+    the range to where the two overlap.
+    """
+    records = knowledge()
+    low, high = FREE_TEMPO_RANGE
+    if genres:
+        low, high = records.genres[normalize_genre(genres[0])].tempo_range
+    named = [records.moods[normalize_mood(m)] for m in moods]
+    tendency = sum(m.tempo_tendency for m in named) / len(named) if named else 0.0
+    push = min(1.0, max(-1.0, 0.8 * tendency + 0.2 * (arousal or 0.0)))
+    bpm = low + (high - low) * (0.5 + 0.5 * push)
+    if tempo_class is not None:
+        c_low, c_high, _default = TEMPO_CLASSES[tempo_class]
+        if not c_low <= bpm < c_high:  # the class narrows the range only when the tempo falls outside it
+            low, high = (max(low, c_low), min(high, c_high)) if max(low, c_low) < min(high, c_high) else (c_low, c_high)
+            bpm = low + (high - low) * (0.5 + 0.5 * push)
+    return float(round(bpm))
+
+
+def meter_for(genres: list[str], reference_meter: str | None) -> str:
+    """The meter when the request names none: the reference's where the first genre allows it,
+    else the genre's usual one (hip hop is never in 3/4 because its reference was a waltz)."""
+    if not genres:
+        return reference_meter or "4/4"
+    allowed = knowledge().genres[normalize_genre(genres[0])].meters
+    return reference_meter if reference_meter in allowed else allowed[0]
 
 
 def mood_distances(valence: float, arousal: float, bonus: dict[str, float] | None = None) -> dict[str, float]:

@@ -213,7 +213,7 @@ class LeadSheet(JsonMixin):
 @dataclass
 class Track(JsonMixin):
     name: str
-    program: int  # General MIDI program 0..127 (ignored for drums)
+    program: int  # General MIDI program 0..127; for drums the kit (bank 128: 0 standard, 25 TR-808 ...)
     notes: list[Note] = field(default_factory=list)
     is_drum: bool = False
     role: str = ""  # "melody" | "harmony" | "pad" | "bass" | "drums" | "counter" | "arp" ...
@@ -234,6 +234,7 @@ class Score(JsonMixin):
     sections: list[Section] = field(default_factory=list)
     length_beats: float = 0.0  # musical end (the final chord's release may ring past it)
     duration_s: float | None = None  # exact wall-clock length to render, if fixed
+    ending_beat: float | None = None  # where the closing chord is struck and starts to die away
 
     # -- time conversion (piecewise-constant tempo) -------------------------
 

@@ -205,8 +205,8 @@ def _ngrams(text: str) -> list[str]:
 
 def _neutral(notes: list[str]) -> MusicDescription:
     valence, arousal = circumplex(NEUTRAL_MOODS)
-    attrs = Attributes(moods=list(NEUTRAL_MOODS), tempo_class="medium", tempo_bpm=vocab.TEMPO_CLASSES["medium"][2],
-                       mode="major", energy=0.5, valence=valence, arousal=arousal)
+    tempo_class = vocab.tempo_class_of(theory.tempo_for([], NEUTRAL_MOODS))
+    attrs = Attributes(moods=list(NEUTRAL_MOODS), tempo_class=tempo_class, mode="major", energy=0.5, valence=valence, arousal=arousal)
     reasoning = notes + [f"Emotion match: no words or known emoji to read; a neutral default: {join_list(NEUTRAL_MOODS)}"]
     return MusicDescription(write_sentence(attrs), attrs, reasoning, source="text")
 
@@ -279,8 +279,9 @@ def _genres(text_vec: np.ndarray, named: list[str], refused: list[str], reasonin
 
 
 def _tempo(text: str, keywords: list, named: list[str], refused: list[str], tendency: float,
-           genres: list[str], arousal: float, reasoning: list[str]) -> tuple[float, str]:
-    """(BPM, tempo class): an explicit BPM, else a tempo word, else the moods' tempo tendency."""
+           genres: list[str], moods: list[str], arousal: float, reasoning: list[str]) -> tuple[float | None, str]:
+    """(BPM, tempo class): an explicit BPM, else a tempo word; else (None, the class the genre and
+    the moods give)."""
     bpm, words = tp.parse_tempo_bpm(text)
     if bpm is not None and not vocab.MIN_BPM <= bpm <= vocab.MAX_BPM:
         reasoning.append(f"Tempo: ignored '{words}' (outside {vocab.MIN_BPM:g}-{vocab.MAX_BPM:g} BPM)")
@@ -292,19 +293,26 @@ def _tempo(text: str, keywords: list, named: list[str], refused: list[str], tend
     if named:
         cls = named[0]
         why = f"the word '{next(k.phrase for k in keywords if k.kind == 'tempo' and not k.negated)}'"
-    else:
-        want = "slow" if tendency < SLOW_BELOW else "fast" if tendency > FAST_ABOVE else "medium"
-        cls = want if want in allowed else "medium" if "medium" in allowed else allowed[0]
-        why = f"the moods (tempo tendency {tendency:+.2f})" + (f" and 'not {refused[0]}'" if refused else "")
-    low, high, _default = vocab.TEMPO_CLASSES[cls]
-    if genres:  # stay inside the genre's usual range where it overlaps the class
-        g_low, g_high = vocab.GENRES[genres[0]][0]
-        if max(low, g_low) < min(high, g_high):
-            low, high = max(low, g_low), min(high, g_high)
-    bpm = float(round(low + (high - low) * (0.25 + 0.5 * (arousal + 1) / 2)))
-    verb = "suggests" if why.startswith("the word ") else "suggest"  # "the word ... suggests", "the moods suggest"
-    reasoning.append(f"Tempo: {why} {verb} a {cls} tempo (~{bpm:g} BPM)")
-    return bpm, cls
+        low, high, _default = vocab.TEMPO_CLASSES[cls]
+        if genres:  # stay inside the genre's usual range where it overlaps the class
+            g_low, g_high = vocab.GENRES[genres[0]][0]
+            if max(low, g_low) < min(high, g_high):
+                low, high = max(low, g_low), min(high, g_high)
+        bpm = float(round(low + (high - low) * (0.25 + 0.5 * (arousal + 1) / 2)))
+        reasoning.append(f"Tempo: {why} suggests a {cls} tempo (~{bpm:g} BPM)")
+        return bpm, cls
+    # Nothing names the tempo: the genre and the moods place it (vmb.theory.tempo_for), and they
+    # place it again when a request changes them. The BPM stays unset; the class is what is heard.
+    bpm = theory.tempo_for(genres, moods, arousal)
+    cls = vocab.tempo_class_of(bpm)
+    if cls not in allowed:  # "not fast": the nearest allowed class
+        cls = "medium" if "medium" in allowed else allowed[0]
+        bpm = theory.tempo_for(genres, moods, arousal, cls)
+    source = f"the {genres[0]} range and the moods" if genres else "the moods"
+    refusal = f" and 'not {refused[0]}'" if refused else ""
+    reasoning.append(f"Tempo: not named; {source} (tempo tendency {tendency:+.2f}){refusal} give a {cls} "
+                     f"tempo (~{bpm:g} BPM)")
+    return None, cls
 
 
 def _strip(text: str, spans: list[str]) -> str:
@@ -373,7 +381,8 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
         reasoning.append(f"Negation: not {join_list(refused['mood'], 'or')}")
 
     genres = _genres(text_vec, named["genre"], refused["genre"], reasoning)
-    bpm, tempo_class = _tempo(text, keywords, named["tempo"], refused["tempo"], tendency, genres, arousal, reasoning)
+    bpm, tempo_class = _tempo(text, keywords, named["tempo"], refused["tempo"], tendency, genres, moods, arousal,
+                              reasoning)
     if mode is None:
         minor = float(weights @ np.array([lex.MOOD_MINOR[m] for m in mood_names]))
         mode = "minor" if minor > MINOR_ABOVE else "major"

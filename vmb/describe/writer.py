@@ -213,6 +213,9 @@ def _rederive(merged: Attributes, user: Attributes, before: Attributes) -> Attri
             out.mode = theory.mode_for_valence(out.valence)
     if user.tempo_bpm is not None and user.tempo_class is None:
         out.tempo_class = vocab.tempo_class_of(user.tempo_bpm)
+    if (user.moods or user.genres) and user.tempo_bpm is None and user.tempo_class is None \
+            and before.tempo_bpm is None:
+        out.tempo_class = None  # the tempo was the genre's and the moods': they changed, so it is placed anew
     if user.tempo_class and user.tempo_bpm is None and before.tempo_bpm is not None:
         if vocab.tempo_class_of(before.tempo_bpm) != user.tempo_class:
             out.tempo_bpm = vocab.TEMPO_CLASSES[user.tempo_class][2]

@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from vmb import VmbError
+from vmb import VmbError, theory
 from vmb.pipeline.composers import ComposeRequest, get_composer
 from vmb.pipeline.core import GenerationResult, Progress, pick_reference, resolve_attributes, retrieve_references
 from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, wrap_tail
@@ -52,7 +52,7 @@ def compose_and_render(
     """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
-    from vmb.render import SAMPLE_RATE, arrange, master, synthesize
+    from vmb.render import SAMPLE_RATE, arrange, die_away, master, synthesize
 
     composer = get_composer(request.generator)
     timer = timer or StageTimer(progress)
@@ -67,7 +67,8 @@ def compose_and_render(
         reference = pick_reference(retrieval, seed=seed)
 
     with timer.stage("compose"):
-        plan = plan_music(attrs, meter=attrs.meter or reference.entry.lead_sheet.meter, duration_s=duration_s,
+        meter = attrs.meter or theory.meter_for(attrs.genres, reference.entry.lead_sheet.meter)
+        plan = plan_music(attrs, meter=meter, duration_s=duration_s,
                           loop=request.loop, beats=beats)
         attrs.meter, attrs.tempo_bpm = plan.meter, plan.pulse_bpm
         made = composer.compose(ComposeRequest(
@@ -87,6 +88,8 @@ def compose_and_render(
     with timer.stage("render"):
         audio, synth_name = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
         if plan.loop_beats is None:
+            if score.ending_beat is not None:
+                audio = die_away(audio, SAMPLE_RATE, start_s=score.beat_to_seconds(score.ending_beat))
             audio, measured = master(audio, SAMPLE_RATE)
         else:
             audio, measured = master(wrap_tail(audio, round(duration_s * SAMPLE_RATE)), SAMPLE_RATE,

@@ -32,7 +32,7 @@ from vmb.types import (
     Score,
     VideoTiming,
 )
-from vmb.vocab import GENRES, METERS, TEMPO_CLASSES, tempo_class_of
+from vmb.vocab import METERS, tempo_class_of
 
 if TYPE_CHECKING:
     from vmb.video import BeatPlan
@@ -93,6 +93,9 @@ class GenerationResult:
             "plan": None if self.plan is None else {
                 "meter": self.plan.meter, "pulse_bpm": self.plan.pulse_bpm, "length_beats": self.plan.length_beats,
                 "duration_s": self.plan.duration_s, "loop_beats": self.plan.loop_beats},
+            # which part each instrument plays; "asked": the request (or the text) named it
+            "parts": [{"track": t.name, "instrument": t.instrument, "role": t.role,
+                       "asked": t.instrument in self.attributes.instruments} for t in self.score.tracks],
             "tempo_map": [t.to_dict() for t in self.score.tempo_map],
             "key": f"{self.score.key} {self.score.mode}",
             "meter": self.score.meter,
@@ -130,21 +133,8 @@ def resolve_attributes(attrs: Attributes, *, duration_s: float) -> Attributes:
     """Fill in what the generator needs and the user left open: tempo, mode, energy, duration."""
     out = dataclasses.replace(attrs)
     out.duration_s = duration_s
-    if out.tempo_bpm is None:
-        if out.tempo_class is not None:
-            low, high, default = TEMPO_CLASSES[out.tempo_class]
-            bpm = default
-            if out.genres:  # inside the class, lean to the genre's usual range
-                g_low, g_high = GENRES[out.genres[0]][0]
-                lo, hi = max(low, g_low), min(high - 1, g_high)
-                if lo <= hi:
-                    bpm = (lo + hi) / 2
-            out.tempo_bpm = float(round(bpm))
-        elif out.genres:
-            g_low, g_high = GENRES[out.genres[0]][0]
-            out.tempo_bpm = float(round((g_low + g_high) / 2))
-        else:
-            out.tempo_bpm = TEMPO_CLASSES["medium"][2]
+    if out.tempo_bpm is None:  # nothing named a BPM: the genre and the moods place it
+        out.tempo_bpm = theory.tempo_for(out.genres, out.moods, out.arousal, out.tempo_class)
     out.tempo_class = tempo_class_of(out.tempo_bpm)
     if out.mode is None:
         out.mode = theory.mode_for_valence(out.valence if out.valence is not None else 0.0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vmb import VmbError, theory
+from vmb import VmbError, theory, vocab
 from vmb.pipeline.chain import StageTimer, compose_and_render, write_outputs
-from vmb.pipeline.core import TEMPO_CLASSES, GenerationResult, Progress, VideoScoring, resolve_attributes
+from vmb.pipeline.core import GenerationResult, Progress, VideoScoring, resolve_attributes
 from vmb.pipeline.outputs import check_no_clobber, output_files
 from vmb.pipeline.plan import VideoBeats
 from vmb.pipeline.request import LONG_MAX_DURATION_S, GenerationRequest
@@ -90,14 +90,14 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     if not (1.0 <= duration_s <= limit):
         raise VmbError(f"video {str(video)!r} is {duration_s:.2f} s long; vmb scores 1 s to {limit / 60:g} min")
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
-    meter = attrs.meter or "4/4"
+    meter = attrs.meter or theory.meter_for(attrs.genres, None)
     attrs.meter = meter
     pulse = quarter_notes_per_pulse(meter)  # quarter notes per counted beat
     beats_per_bar = theory.meter(meter).pulses_per_bar
     if user.tempo_bpm is not None:  # the user named a BPM: only bend it slightly
         bpm_range = (user.tempo_bpm * (1 - VIDEO_TEMPO_TOLERANCE), user.tempo_bpm * (1 + VIDEO_TEMPO_TOLERANCE))
     else:
-        low, high, _default = TEMPO_CLASSES[attrs.tempo_class]
+        low, high, _default = vocab.TEMPO_CLASSES[attrs.tempo_class]
         bpm_range = (low, high)
     with timer.stage("beat map"):
         bend = VIDEO_TEMPO_TOLERANCE if user.tempo_bpm is not None else VIDEO_FREE_TEMPO_BEND

@@ -1,7 +1,7 @@
 """Render: arrangement, SoundFont synthesis, mastering and file writing (the paper's decoder 𝒟)."""
 
 from .arrange import arrange
-from .master import loudness_lufs, master, peak_level_dbfs, room_reverb
+from .master import die_away, loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
 from .mix import MixResult, Stem, mix_parts
 from .plot import plot_score, plot_waveform
@@ -14,6 +14,7 @@ __all__ = [
     "Stem",
     "arrange",
     "atomic_path",
+    "die_away",
     "find_soundfont",
     "loudness_lufs",
     "master",

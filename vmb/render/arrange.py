@@ -22,7 +22,7 @@ from vmb.render import grooves
 from vmb.render.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
 from vmb.render.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
 from vmb.render.voicing import Harmony, fold, place, voice
-from vmb.types import Attributes, LeadSheet, Note, Score, Section, TempoChange, Track
+from vmb.types import Attributes, Chord, LeadSheet, Note, Score, Section, TempoChange, Track
 from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
 
 ROLE_VOLUME = {"drums": 0.8, "perc": 0.6, "bass": 0.8, "comp": 0.65, "pad": 0.45, "melody": 0.8,
@@ -47,7 +47,8 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
     chosen = resolve_style(style, attributes)
     parts = assign_parts(chosen, attributes.instruments, attributes.excluded_instruments)
     plan = make_plan(lead, chosen, base_energy(attributes, chosen),
-                     has_beat=any(p.role in ("drums", "perc") and (p.requested or p.threshold <= 0) for p in parts))
+                     has_beat=any(p.role in ("drums", "perc") and (p.requested or p.threshold <= 0) for p in parts),
+                     ring_beats=_beats_before_end(tempo_map, float(lead.length_beats), ENDING_RING_S))
     rng = np.random.default_rng(seed)
     tracks: list[Track] = []
     for part in parts:
@@ -61,12 +62,24 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
             name += "'"
         # Without a kit the sustained pads sit lower, so the parts that pulse carry the beat.
         volume = part.volume * (0.5 if part.role == "pad" and not plan.has_beat else 1.0)
-        tracks.append(Track(name=name, program=info.program, notes=notes, is_drum=info.is_drum,
+        program = chosen.kit if info.is_drum and part.role == "drums" else info.program
+        tracks.append(Track(name=name, program=program, notes=notes, is_drum=info.is_drum,
                             role=part.role, instrument=part.instrument, volume=volume, pan=part.pan))
     if hits:
         _strike_hits(tracks, plan, hits)
     return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
-                 sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s)
+                 sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s,
+                 ending_beat=plan.final)
+
+
+ENDING_RING_S = 2.0  # the closing chord is struck at least this long before the end, to die away
+LEAD_GAIN = 1.15  # an asked-for instrument sits this much (about 1.2 dB) forward of its part's level
+
+
+def _beats_before_end(tempo_map: list[TempoChange], length: float, seconds: float) -> float:
+    """How many beats the last ``seconds`` before beat ``length`` span."""
+    clock = Score(tracks=[], tempo_map=list(tempo_map))
+    return length - clock.seconds_to_beat(max(0.0, clock.beat_to_seconds(length) - seconds))
 
 
 HIT_LENGTH = 0.5  # beats a struck hit rings (a short, clear attack)
@@ -153,16 +166,34 @@ def _claim(parts: list[Part], instrument: str, style: Style) -> None:
                       requested=True))
 
 
+def _lead(parts: list[Part], instrument: str) -> None:
+    """Give the tune to ``instrument``: it takes over the style's melody part (or adds one)."""
+    melody = next((p for p in parts if p.role == "melody"), None)
+    if melody is None:
+        parts.append(Part("melody", instrument, "melody", volume=ROLE_VOLUME["melody"], requested=True))
+    else:
+        melody.instrument, melody.requested = instrument, True
+
+
 def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> list[Part]:
     """The style's band with asked-for instruments in and excluded ones out (or substituted).
 
-    Excluding "drums" removes every drum and percussion part that was not asked for.
+    The first asked-for instrument that can carry a tune plays the melody; the others take the
+    parts they fit best. Asked-for parts always play and sit forward of the band. Excluding
+    "drums" removes every drum and percussion part that was not asked for.
     """
     asked = list(dict.fromkeys(normalize_instrument(i) for i in instruments))
     banned = {normalize_instrument(i) for i in excluded} - set(asked)
     parts = [Part(s.role, s.instrument, s.pattern, s.joins_at_energy, s.volume, s.pan) for s in style.parts]
+    lead = next((i for i in asked if "melody" in roles_for(i)), None)
+    if lead is not None:  # "--instrument piano": the piano plays the tune, not only the chords
+        _lead(parts, lead)
     for instrument in asked:
-        _claim(parts, instrument, style)
+        if instrument != lead:
+            _claim(parts, instrument, style)
+    for part in parts:
+        if part.requested:  # heard: forward of the band
+            part.volume = min(1.0, max(part.volume, ROLE_VOLUME[part.role]) * LEAD_GAIN)
     kept: list[Part] = []
     for part in parts:
         if not part.requested and part.role in ("drums", "perc") and ("drums" in banned or part.instrument in banned):
@@ -190,11 +221,17 @@ def _kind(name: str) -> str:
     return "body"
 
 
-def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -> Plan:
-    """Every bar's energy and kind, the drum fills, and the harmony of ``lead``."""
+def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool, ring_beats: float = 0.0) -> Plan:
+    """Every bar's energy and kind, the drum fills, and the harmony of ``lead``.
+
+    The closing chord is struck on the last bar line at least ``ring_beats`` before the end (so
+    it has time to die away), unless the piece is too short to leave a bar before it.
+    """
     bar_beats = theory.bar_beats(lead.meter)
     length = float(lead.length_beats)
-    final = bar_beats * math.floor((length - EPS) / bar_beats)
+    final = bar_beats * math.floor((length - max(EPS, ring_beats - EPS)) / bar_beats)
+    if final < bar_beats:
+        final = bar_beats * math.floor((length - EPS) / bar_beats)
     tonic = PITCH_CLASS[lead.key.strip().upper()]
     closing = max(lead.chords, key=lambda c: c.start) if lead.chords else None
     if (closing is not None and closing.root % 12 == tonic and 0 < closing.start < final
@@ -231,11 +268,68 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool) -
         length_f = fill_length(bar.energy)
         if b - length_f >= bar.start - EPS:
             fills.append((b - length_f, b, max(bar.energy, 0.3)))
-    harmony = Harmony(lead.chords, tonic, lead.mode, length,
-                      sevenths=style.sevenths)
     melody = sorted(lead.melody, key=lambda n: (n.start, n.pitch))
+    chords = reharmonise(lead.chords, melody, style, tonic, lead.mode, bar_beats, final, sections)
+    harmony = Harmony(chords, tonic, lead.mode, length, colour=style.colour)
     end_energy = bars[-1].energy if bars else energy
     return Plan(lead.meter, bar_beats, bars, final, length, end_energy, harmony, style, melody, fills, has_beat)
+
+
+# --------------------------------------------------------------------------- genre harmony
+
+# A loop chord replaces a bar's own chords unless the melody fits it this much worse (the share of
+# the bar's melody, by length, on chord tones).
+LOOP_FIT_MARGIN = 0.15
+
+
+def _fit(melody: list[Note], start: float, end: float, chord_at) -> float | None:
+    """Share of the melody sounding in [start, end), by length, on tones of ``chord_at(beat)``."""
+    total = on = 0.0
+    for n in melody:
+        lo, hi = max(n.start, start), min(n.start + n.duration, end)
+        if hi <= lo:
+            continue
+        chord = chord_at(lo)
+        total += hi - lo
+        on += (hi - lo) * (chord is not None and n.pitch % 12 in chord.pitch_classes())
+    return on / total if total > 0 else None
+
+
+def reharmonise(chords: list[Chord], melody: list[Note], style: Style, tonic: int, mode: str, bar_beats: float,
+                final: float, sections: list[Section]) -> list[Chord]:
+    """The style's chord loop (one chord a bar, from each section's start) where the melody fits it,
+    the lead sheet's own chords in the other bars and from the closing chord on."""
+    loop = style.progression_major if mode == "major" else style.progression_minor
+    if not loop:
+        return list(chords)
+    ordered = sorted(chords, key=lambda c: c.start)
+
+    def own_at(beat: float) -> Chord | None:
+        sounding = [c for c in ordered if c.start <= beat + EPS]
+        return sounding[-1] if sounding else None
+
+    out: list[Chord] = []
+    starts = [s.start for s in sections]
+    for i in range(int(round(final / bar_beats))):
+        start, end = i * bar_beats, (i + 1) * bar_beats
+        section_start = max([s for s in starts if s <= start + EPS] or [0.0])
+        root, quality = theory.roman_chord(loop[int(round((start - section_start) / bar_beats)) % len(loop)],
+                                           tonic, mode)
+        candidate = Chord(start, bar_beats, root, quality)
+        fit_loop = _fit(melody, start, end, lambda _beat: candidate)
+        fit_own = _fit(melody, start, end, own_at)
+        if fit_loop is None or fit_own is None or fit_loop >= fit_own - LOOP_FIT_MARGIN:
+            out.append(candidate)
+            continue
+        own = [c for c in ordered if start - EPS <= c.start < end - EPS]  # the bar's own chords, clipped
+        held = own_at(start)
+        if held is not None and (not own or own[0].start > start + EPS):
+            own.insert(0, held)
+        for k, c in enumerate(own):
+            c_start = max(c.start, start)
+            c_end = min(own[k + 1].start if k + 1 < len(own) else end, end)
+            out.append(Chord(c_start, c_end - c_start, c.root, c.quality, c.bass))
+    return out + [c for c in ordered if c.start >= final - EPS]
 
 
 # --------------------------------------------------------------------------- the ending

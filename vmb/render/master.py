@@ -200,6 +200,20 @@ def fade(audio: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: f
     return x
 
 
+def die_away(audio: np.ndarray, sample_rate: int, *, start_s: float, attack_s: float = 0.25,
+             floor_db: float = -30.0) -> np.ndarray:
+    """The closing chord dies away: from ``attack_s`` after ``start_s`` the level falls evenly in
+    dB to ``floor_db`` at the end of ``audio`` (a held chord's diminuendo, never a cut at full level)."""
+    x = _as_2d(audio, sample_rate).copy()
+    first = int(round((start_s + attack_s) * sample_rate))
+    n = x.shape[0] - first
+    if first < 0 or n <= 1:
+        return x.reshape(np.shape(audio))
+    gain = 10.0 ** (np.linspace(0.0, floor_db, n, dtype=np.float32) / 20.0)
+    x[first:] *= gain[:, None]
+    return x.reshape(np.shape(audio))
+
+
 def master(
     audio: np.ndarray,
     sample_rate: int,

@@ -41,40 +41,49 @@ def scale_pcs(tonic: int, mode: str) -> list[int]:
 
 
 class Harmony:
-    """The lead sheet's chords as a timeline, with diatonic sevenths added on request."""
+    """The lead sheet's chords as a timeline, coloured as the style asks (``colour``: one of
+    :data:`vmb.knowledge.CHORD_COLOURS`)."""
 
-    def __init__(self, chords: list[Chord], tonic: int, mode: str, length: float, *, sevenths: bool = False):
+    def __init__(self, chords: list[Chord], tonic: int, mode: str, length: float, *, colour: str = "triad"):
         self.tonic, self.mode, self.length = tonic, mode, length
         self.scale = scale_pcs(tonic, mode)
         spans: list[ChordSpan] = []
         ordered = sorted(chords, key=lambda c: c.start)
         if not ordered or ordered[0].start > 0:  # no chord yet: the tonic triad
             first = ordered[0].start if ordered else length
-            spans.append(self._span(Chord(0.0, first, tonic, "maj" if mode == "major" else "min"), sevenths))
+            spans.append(self._span(Chord(0.0, first, tonic, "maj" if mode == "major" else "min"), colour))
         for i, chord in enumerate(ordered):
             if chord.quality not in CHORD_QUALITIES:
                 raise VmbError(f"lead sheet chord at beat {chord.start:g} has unknown quality {chord.quality!r}")
             end = ordered[i + 1].start if i + 1 < len(ordered) else max(length, chord.start + chord.duration)
             if end > chord.start:
                 spans.append(self._span(Chord(chord.start, end - chord.start, chord.root % 12,
-                                              chord.quality, chord.bass), sevenths))
+                                              chord.quality, chord.bass), colour))
         self.spans = spans
         self._starts = [s.start for s in spans]
 
-    def _span(self, chord: Chord, sevenths: bool) -> ChordSpan:
+    def _span(self, chord: Chord, colour: str) -> ChordSpan:
         tones = [(chord.root + iv) % 12 for iv in CHORD_QUALITIES[chord.quality]]
         tones = list(dict.fromkeys(tones))
-        dominant = chord.root % 12 == (self.tonic + 7) % 12 and len(tones) == 3 and (tones[1] - chord.root) % 12 == 4
-        if sevenths and len(tones) == 3 and chord.root % 12 == self.tonic:
-            if self.mode == "major" and (tones[1] - chord.root) % 12 == 4:
-                tones.append((chord.root + 9) % 12)  # a tonic six chord: no leading tone on I
+        root = chord.root % 12
+        major = len(tones) == 3 and (tones[1] - root) % 12 == 4
+        dominant = root == (self.tonic + 7) % 12 and major
+        sevenths = colour in ("seventh", "ninth")
+        if len(tones) == 3 and colour == "dominant" and (tones[2] - root) % 12 == 7:
+            tones.append((root + 10) % 12)  # the blues: a flat seventh on every major and minor chord
+        elif sevenths and len(tones) == 3 and root == self.tonic:
+            if self.mode == "major" and major:
+                tones.append((root + 9) % 12)  # a tonic six chord: no leading tone on I
         elif (sevenths or dominant) and len(tones) == 3:  # V is always a V7: its 7th is the key's 4th
-            seventh = self.diatonic_above(chord.root, 10 if (tones[1] - chord.root) % 12 == 4
-                                          and tones[1] not in self.scale else None)
+            seventh = self.diatonic_above(root, 10 if major and tones[1] not in self.scale else None)
             if seventh is not None and seventh not in tones:
                 tones.append(seventh)
-        bass = chord.bass % 12 if chord.bass is not None else chord.root % 12
-        return ChordSpan(chord.root % 12, tuple(tones), bass, chord.start, chord.start + chord.duration)
+        if colour in ("ninth", "add9") and 3 <= len(tones) <= 4 and root in self.scale:
+            ninth = self.scale[(self.scale.index(root) + 1) % 7]
+            if ninth not in tones and (ninth - root) % 12 == 2:  # a major ninth only (no b9 on iii, vii)
+                tones.append(ninth)
+        bass = chord.bass % 12 if chord.bass is not None else root
+        return ChordSpan(root, tuple(tones), bass, chord.start, chord.start + chord.duration)
 
     def diatonic_above(self, root: int, forced: int | None = None) -> int | None:
         """The scale's seventh above ``root`` (the 4th degree for a raised-leading-tone V in minor)."""
@@ -95,7 +104,7 @@ class Harmony:
 
     def tonic_span(self, start: float, end: float) -> ChordSpan:
         quality = "maj" if self.mode == "major" else "min"
-        return self._span(Chord(start, end - start, self.tonic, quality), False)
+        return self._span(Chord(start, end - start, self.tonic, quality), "triad")
 
     def in_scale(self, pc: int) -> bool:
         return pc % 12 in self.scale
