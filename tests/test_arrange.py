@@ -328,3 +328,13 @@ def test_the_closing_chord_has_two_seconds_to_die_away():
     fast = arrange(lead, Attributes(), tempo_map=[TempoChange(0.0, 170.0)], style="pop")
     ring = fast.beat_to_seconds(fast.length_beats) - fast.beat_to_seconds(fast.ending_beat)
     assert ring >= 2.0 and fast.ending_beat % 4 == 0
+
+
+def test_the_moods_set_register_and_articulation():
+    lead = make_lead()
+    sad, playful = (run(lead, style="pop", moods=[m], energy=0.5) for m in ("sad", "playful"))
+    assert np.mean([n.pitch for n in sad.track("comp").notes]) < np.mean([n.pitch for n in playful.track("comp").notes])
+    def length(score):
+        return np.mean([n.duration for n in score.track("melody").notes])
+    assert length(playful) < 0.7 * length(sad)  # detached against legato
+    assert [n.pitch for n in sad.track("bass").notes] == [n.pitch for n in playful.track("bass").notes]

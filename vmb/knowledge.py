@@ -54,6 +54,8 @@ class Mood:
     arousal: float = field(metadata=_in(-1.0, 1.0))
     tempo_tendency: float = field(metadata=_in(-1.0, 1.0))  # -1 slow .. 1 fast
     minor_tendency: float = field(metadata=_in(0.0, 1.0))  # share of minor keys
+    register: int = field(metadata=_in(-7, 7))  # semitones above (+) or below the usual register
+    articulation: float = field(metadata=_in(0.3, 1.0))  # share of each written note that sounds
     style: str  # a Style's name
     prototypes: tuple[str, ...] = field(metadata=NONEMPTY)  # phrases to embed
     aliases: tuple[str, ...] = ()  # other names accepted everywhere

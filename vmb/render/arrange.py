@@ -18,12 +18,13 @@ import math
 import numpy as np
 
 from vmb import VmbError, theory
+from vmb.knowledge import knowledge
 from vmb.render import grooves
 from vmb.render.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
 from vmb.render.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
 from vmb.render.voicing import Harmony, fold, place, voice
 from vmb.types import Attributes, Chord, LeadSheet, Note, Score, Section, TempoChange, Track
-from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument
+from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument, normalize_mood
 
 ROLE_VOLUME = {"drums": 0.8, "perc": 0.6, "bass": 0.8, "comp": 0.65, "pad": 0.45, "melody": 0.8,
                "counter": 0.55, "arp": 0.45, "timpani": 0.6}
@@ -49,6 +50,7 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
     plan = make_plan(lead, chosen, base_energy(attributes, chosen),
                      has_beat=any(p.role in ("drums", "perc") and (p.requested or p.threshold <= 0) for p in parts),
                      ring_beats=_beats_before_end(tempo_map, float(lead.length_beats), ENDING_RING_S))
+    plan.register, plan.articulation = mood_feel(attributes.moods)
     rng = np.random.default_rng(seed)
     tracks: list[Track] = []
     for part in parts:
@@ -273,6 +275,15 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool, r
     harmony = Harmony(chords, tonic, lead.mode, length, colour=style.colour)
     end_energy = bars[-1].energy if bars else energy
     return Plan(lead.meter, bar_beats, bars, final, length, end_energy, harmony, style, melody, fills, has_beat)
+
+
+def mood_feel(moods: list[str]) -> tuple[int, float]:
+    """(register in semitones, articulation) of the moods (moods.toml), averaged; (0, 1) for none."""
+    records = [knowledge().moods[normalize_mood(m)] for m in moods]
+    if not records:
+        return 0, 1.0
+    return (int(round(sum(m.register for m in records) / len(records))),
+            sum(m.articulation for m in records) / len(records))
 
 
 # --------------------------------------------------------------------------- genre harmony

@@ -50,6 +50,8 @@ class Plan:
     melody: list[Note]
     fills: list[tuple[float, float, float]]  # drum fills: (start, end, energy)
     has_beat: bool  # a drum or percussion part keeps time from the start
+    register: int = 0  # the moods' register: semitones the chords, arpeggios and tune move
+    articulation: float = 1.0  # the moods' articulation: share of each written note that sounds
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Part:
     pan: float = 0.0
     requested: bool = False
     state: dict = field(default_factory=dict)  # voicing, last pitch, arpeggio position
+    register: int = 0  # semitones its register moves from the pattern's (the moods' register)
 
     @property
     def low(self) -> int:
@@ -72,7 +75,7 @@ class Part:
         return INSTRUMENTS[self.instrument].high
 
     def center(self, pattern: Pattern) -> int:
-        return int(np.clip(pattern.center, self.low + 6, max(self.low + 6, self.high - 7)))
+        return int(np.clip(pattern.center + self.register, self.low + 6, max(self.low + 6, self.high - 7)))
 
 
 def velocity(role: str, energy: float, accent: float, loudness: float) -> int:
@@ -404,10 +407,24 @@ def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]
     return notes
 
 
+FEEL_ROLES = ("melody", "counter", "comp", "arp")  # the parts the moods' register and articulation move
+
+
 def generate(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     """All of ``part``'s notes before the final bar."""
     if part.role in ("drums", "perc"):
         return drum_notes(part, plan)
+    if part.role not in FEEL_ROLES:
+        return _notes(part, plan, rng)
+    part.register = plan.register
+    notes = _notes(part, plan, rng)
+    if plan.articulation < 1.0:  # detached: each note sounds a share of its written length
+        for n in notes:
+            n.duration = max(0.05, n.duration * plan.articulation)
+    return notes
+
+
+def _notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     kind = PATTERNS[part.pattern].kind
     if kind == "bass":
         return bass_notes(part, plan)
