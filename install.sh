@@ -4,21 +4,31 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# The General MIDI SoundFont vmb renders with. Without it vmb still works with its own
-# (plainer) synthesizer and says so.
-if [ ! -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ]; then
+# What vmb renders with: FluidSynth (libfluidsynth3, LGPL-2.1, loaded at run time) playing the
+# MuseScore General SoundFont (.sf3, MIT), and FluidR3_GM (.sf2, MIT) for tinysoundfont and as a
+# second font. Without them vmb still works, with tinysoundfont or its own (plainer)
+# synthesizer, and says so.
+APT_PACKAGES=""
+[ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || APT_PACKAGES="$APT_PACKAGES fluid-soundfont-gm"
+[ -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 ] || APT_PACKAGES="$APT_PACKAGES musescore-general-soundfont"
+ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || APT_PACKAGES="$APT_PACKAGES libfluidsynth3"
+if [ -n "$APT_PACKAGES" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq fluid-soundfont-gm >/dev/null \
-      || echo "install.sh: could not install fluid-soundfont-gm; vmb will use its built-in synthesizer" >&2
+    # shellcheck disable=SC2086
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $APT_PACKAGES >/dev/null \
+      || echo "install.sh: could not install$APT_PACKAGES; vmb will fall back to tinysoundfont or its built-in synthesizer" >&2
   else
-    echo "install.sh: apt-get not available; install a General MIDI SoundFont and set VMB_SOUNDFONT=/path/to.sf2 (vmb falls back to its built-in synthesizer)" >&2
+    echo "install.sh: apt-get not available; install FluidSynth 2 (libfluidsynth) and a General MIDI SoundFont, and set VMB_SOUNDFONT=/path/to.sf2 or .sf3 (vmb falls back to its built-in synthesizer)" >&2
   fi
 fi
 
 PIP="python3 -m pip"
 $PIP install -q torch==2.13.0
 $PIP install -q --no-deps tinysoundfont
+# pyfluidsynth: the MIT ctypes binding to libfluidsynth (needs only numpy).
+$PIP install -q "pyfluidsynth==1.4.0" \
+  || echo "install.sh: could not install pyfluidsynth; vmb will fall back to tinysoundfont" >&2
 if [ "${1:-}" = "--dev" ]; then
   $PIP install -q -e ".[dev]"
 else

@@ -1,4 +1,9 @@
-"""synthesize(): length, pitch, drums, volume/pan, determinism and the fallback, for both synths."""
+"""synthesize(): length, pitch, drums, volume/pan, determinism and the fallback, for every backend.
+
+The SoundFont backends play the system's .sf2 General MIDI font (FluidR3_GM where installed;
+FluidSynth too, so that these tests do not load the 86 MB MuseScore font); tests skip a backend
+that is not installed. tests/test_render_fluidsynth.py covers FluidSynth on a tiny font.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ import numpy as np
 import pytest
 
 from vmb import VmbError
+from vmb.render import fluid, synthesize
 from vmb.render import soundfont as sfmod
-from vmb.render import synthesize
 from vmb.render.synth import voice_for
 from vmb.types import Note, Score, TempoChange, Track
 
@@ -27,7 +32,9 @@ def _soundfont() -> str | None:
 
 SOUNDFONT = _soundfont()
 needs_sf = pytest.mark.skipif(SOUNDFONT is None, reason="no General MIDI SoundFont or tinysoundfont")
-BACKENDS = [pytest.param("tinysoundfont", marks=needs_sf), "numpy"]
+needs_fs = pytest.mark.skipif(SOUNDFONT is None or fluid.unavailable_reason() is not None,
+                              reason="no General MIDI SoundFont or FluidSynth")
+BACKENDS = [pytest.param("fluidsynth", marks=needs_fs), pytest.param("tinysoundfont", marks=needs_sf), "numpy"]
 
 
 def one_note(program=73, pitch=69, beats=4.0, *, drum=False, volume=1.0, pan=0.0, duration_s=2.0) -> Score:
@@ -36,8 +43,10 @@ def one_note(program=73, pitch=69, beats=4.0, *, drum=False, volume=1.0, pan=0.0
 
 
 def render(score: Score, backend: str, **kw) -> np.ndarray:
+    if backend != "numpy":
+        kw.setdefault("soundfont", SOUNDFONT)
     audio, name = synthesize(score, backend=backend, reverb=0.0, **kw)
-    assert name == "numpy" if backend == "numpy" else name == f"tinysoundfont:{SOUNDFONT}"
+    assert name == "numpy" if backend == "numpy" else name == f"{backend}:{SOUNDFONT}"
     assert audio.dtype == np.float32 and audio.ndim == 2 and audio.shape[1] == 2
     return audio
 
@@ -127,9 +136,10 @@ def _busy_score() -> Score:
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_rendering_is_deterministic(backend):
-    a, _ = synthesize(_busy_score(), backend=backend)
-    synthesize(one_note(program=48, pitch=40, beats=100.0), backend=backend)  # a held note in between
-    b, _ = synthesize(_busy_score(), backend=backend)
+    font = None if backend == "numpy" else SOUNDFONT
+    a, _ = synthesize(_busy_score(), backend=backend, soundfont=font)
+    synthesize(one_note(program=48, pitch=40, beats=100.0), backend=backend, soundfont=font)  # a held note
+    b, _ = synthesize(_busy_score(), backend=backend, soundfont=font)
     assert a.tobytes() == b.tobytes()
 
 
@@ -147,7 +157,7 @@ def test_env_forces_the_builtin_synth(monkeypatch):
 
 
 def test_fallback_warns_once_when_no_soundfont(monkeypatch):
-    monkeypatch.setattr(sfmod, "find_soundfont", lambda: None)
+    monkeypatch.setattr(sfmod, "find_soundfont", lambda *args: None)
     monkeypatch.setattr(sfmod, "_warned", False)
     monkeypatch.delenv("VMB_SYNTH", raising=False)
     with warnings.catch_warnings(record=True) as caught:
@@ -156,9 +166,13 @@ def test_fallback_warns_once_when_no_soundfont(monkeypatch):
         synthesize(one_note(duration_s=0.5))
     assert name == "numpy" and rms(audio) > 1e-3
     messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-    assert len(messages) == 1 and "fluid-soundfont-gm" in messages[0] and "VMB_SOUNDFONT" in messages[0]
+    assert len(messages) == 1 and "VMB_SOUNDFONT" in messages[0]
+    assert "apt-get install libfluidsynth3 musescore-general-soundfont" in messages[0]
+    assert "pip install pyfluidsynth==1.4.0" in messages[0]
     with pytest.raises(VmbError, match="tinysoundfont"):
         synthesize(one_note(duration_s=0.5), backend="tinysoundfont")
+    with pytest.raises(VmbError, match="FluidSynth"):
+        synthesize(one_note(duration_s=0.5), backend="fluidsynth")
 
 
 def test_soundfont_env_and_argument_errors(monkeypatch, tmp_path):
@@ -179,4 +193,4 @@ def test_bad_input_is_a_one_line_error():
     with pytest.raises(VmbError, match="sample rate"):
         synthesize(one_note(), backend="numpy", sample_rate=100)
     with pytest.raises(VmbError, match="backend"):
-        synthesize(one_note(), backend="fluidsynth")
+        synthesize(one_note(), backend="timidity")

@@ -1,9 +1,16 @@
-"""Score -> stereo audio: SoundFont synthesis with tinysoundfont, or the built-in numpy synth.
+"""Score -> stereo audio: SoundFont synthesis with FluidSynth or tinysoundfont, or the numpy synth.
 
-``synthesize`` renders with ``tinysoundfont`` and a General MIDI SoundFont when both are
-available (one MIDI channel per track, events placed at their exact sample), and otherwise
-falls back to :mod:`vmb.render.synth` with a one-time warning that says how to install a
-SoundFont. A loaded SoundFont is cached per (path, sample rate) for the life of the process.
+Backends, best first (``synthesize(backend=...)`` or ``$VMB_SYNTH``):
+
+- ``fluidsynth`` (:mod:`vmb.render.fluid`): libfluidsynth through pyfluidsynth, with the MuseScore
+  General SoundFont (.sf3) or FluidR3_GM; the default where it is installed;
+- ``tinysoundfont``: the tinysoundfont package with a .sf2 General MIDI SoundFont;
+- ``numpy``: :mod:`vmb.render.synth`, vmb's own plainer synthesizer, needing nothing.
+
+"auto" takes the first that works, with one warning that says what to install when it is not
+FluidSynth. Every backend renders one MIDI channel per track with events at their sample (on
+FluidSynth's 64-sample grid) and can render track by track (:func:`synthesize_parts`). Loaded
+SoundFonts are cached per (path, sample rate) for the life of the process.
 """
 
 from __future__ import annotations
@@ -19,11 +26,27 @@ import numpy as np
 from vmb import VmbError
 from vmb.types import Score
 
+from . import fluid
+from .events import RELEASE_TAIL_S, SAMPLE_RATE, note_events, render_length, validate_score
 from .master import room_reverb
-from .synth import render_builtin
+from .synth import render_builtin, render_builtin_parts
 
-# Searched in order after $VMB_SOUNDFONT. MuseScore_General_Lite.sf3 is left out on purpose:
-# its piano comes out nearly silent with tinysoundfont.
+__all__ = ["RELEASE_TAIL_S", "SAMPLE_RATE", "find_soundfont", "render_length", "synthesize", "synthesize_parts"]
+
+# FluidSynth reads .sf3 (Ogg Vorbis samples): the MuseScore General SoundFont comes first for it.
+FLUIDSYNTH_SOUNDFONT_PATHS = (
+    "/usr/share/sounds/sf3/MuseScore_General_Full.sf3",
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf3/MuseScore_General.sf3",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/soundfonts/default.sf2",
+    "/usr/share/sounds/sf2/default-GM.sf2",
+    "/usr/local/share/soundfonts/default.sf2",
+    "/opt/homebrew/share/soundfonts/default.sf2",
+)
+# tinysoundfont: searched in order after $VMB_SOUNDFONT. .sf3 files are left out on purpose: their
+# piano comes out nearly silent with tinysoundfont.
 SOUNDFONT_PATHS = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
     "/usr/share/soundfonts/FluidR3_GM.sf2",
@@ -34,8 +57,10 @@ SOUNDFONT_PATHS = (
     "/opt/homebrew/share/soundfonts/default.sf2",
 )
 INSTALL_HINT = "install one with `apt-get install fluid-soundfont-gm` or set VMB_SOUNDFONT to a .sf2 file"
-SAMPLE_RATE = 44100  # what vmb renders, masters and writes at (Hz)
-RELEASE_TAIL_S = 2.0  # rendered after the last note when the score has no fixed duration
+FLUIDSYNTH_HINT = ("for vmb's default renderer install FluidSynth and its SoundFont with "
+                   "`apt-get install libfluidsynth3 musescore-general-soundfont` and "
+                   "`pip install pyfluidsynth==1.4.0` (or run install.sh)")
+BACKENDS = ("auto", "fluidsynth", "tinysoundfont", "numpy")
 _BLOCK = 4096  # samples per render call while draining a reused synth
 _CACHE_SIZE = 2
 _cache: OrderedDict[tuple, tuple] = OrderedDict()
@@ -43,20 +68,22 @@ _cache_lock = threading.Lock()
 _warned = False
 
 
-def find_soundfont() -> str | None:
-    """Path of the General MIDI SoundFont to use, or None when there is none.
+def find_soundfont(backend: str = "tinysoundfont") -> str | None:
+    """Path of the General MIDI SoundFont ``backend`` would use, or None when there is none.
 
     ``$VMB_SOUNDFONT`` wins when set (a VmbError if it is missing or unreadable); then the
-    standard Debian/Homebrew locations. Links resolving to a ``.sf3`` file are skipped.
+    standard Debian/Homebrew locations: for "fluidsynth" MuseScore_General_Full.sf3 first, then
+    FluidR3_GM; for "tinysoundfont" only .sf2 files (links resolving to a ``.sf3`` are skipped).
     """
     env = os.environ.get("VMB_SOUNDFONT", "").strip()
     if env:
         if not os.path.isfile(env) or not os.access(env, os.R_OK):
             raise VmbError(f"VMB_SOUNDFONT={env} is not a readable file; {INSTALL_HINT}")
         return env
-    for candidate in SOUNDFONT_PATHS:
+    sf3_ok = backend == "fluidsynth"
+    for candidate in FLUIDSYNTH_SOUNDFONT_PATHS if sf3_ok else SOUNDFONT_PATHS:
         real = os.path.realpath(candidate)
-        if real.lower().endswith(".sf3") or "musescore_general_lite" in real.lower():
+        if not sf3_ok and (real.lower().endswith(".sf3") or "musescore_general_lite" in real.lower()):
             continue
         if os.path.isfile(real) and os.access(real, os.R_OK):
             return candidate
@@ -100,25 +127,6 @@ def _reset(synth) -> None:
             return
 
 
-def _events(score: Score, tracks: range, sample_rate: int, n_samples: int) -> list[tuple]:
-    """(sample, order, kind, channel, pitch, velocity) for the given track indices, sorted.
-
-    At one sample, note-offs (order 0) come before note-ons (order 1) so repeated notes re-strike.
-    """
-    events = []
-    for ch, ti in enumerate(tracks):
-        for note in score.tracks[ti].notes:
-            start = int(round(score.beat_to_seconds(note.start) * sample_rate))
-            if start >= n_samples or note.duration <= 0:
-                continue
-            end = int(round(score.beat_to_seconds(note.start + note.duration) * sample_rate))
-            vel = min(127, max(1, int(note.velocity)))
-            events.append((start, 1, "on", ch, note.pitch, vel))
-            events.append((max(end, start + 1), 0, "off", ch, note.pitch, 0))
-    events.sort()
-    return events
-
-
 def _setup_channel(synth, sfid: int, ch: int, track) -> None:
     try:
         synth.program_select(ch, sfid, 0, track.program % 128, is_drums=track.is_drum)
@@ -130,6 +138,25 @@ def _setup_channel(synth, sfid: int, ch: int, track) -> None:
     for msb, lsb, value in ((7, 39, vol), (10, 42, pan)):
         synth.control_change(ch, msb, value >> 7)
         synth.control_change(ch, lsb, value & 127)
+
+
+def _play_tinysoundfont(synth, sfid: int, score: Score, group, sample_rate: int, n_samples: int, view) -> None:
+    """Render the tracks ``group`` (at most 16, one channel each) into ``view``, a byte view of a
+    float32 (n_samples, 2) buffer, from a reset synth."""
+    _reset(synth)
+    for ch, ti in enumerate(group):
+        _setup_channel(synth, sfid, ch, score.tracks[ti])
+    now = 0
+    for sample, _order, kind, ch, pitch, vel in note_events(score, group, sample_rate, n_samples):
+        if sample > now:
+            synth.generate_simple(sample - now, buffer=view[now * 8:sample * 8])
+            now = sample
+        if kind == "on":
+            synth.noteon(ch, pitch, vel)
+        else:
+            synth.noteoff(ch, pitch)
+    if now < n_samples:
+        synth.generate_simple(n_samples - now, buffer=view[now * 8:])
 
 
 def render_tinysoundfont(score: Score, sample_rate: int, n_samples: int, path: str) -> np.ndarray:
@@ -144,61 +171,75 @@ def render_tinysoundfont(score: Score, sample_rate: int, n_samples: int, path: s
     view = memoryview(block.reshape(-1)).cast("B")
     with lock:
         for first in range(0, len(score.tracks), 16):
-            group = range(first, min(first + 16, len(score.tracks)))
-            _reset(synth)
-            for ch, ti in enumerate(group):
-                _setup_channel(synth, sfid, ch, score.tracks[ti])
-            now = 0
-            for sample, _order, kind, ch, pitch, vel in _events(score, group, sample_rate, n_samples):
-                if sample > now:
-                    synth.generate_simple(sample - now, buffer=view[now * 8:sample * 8])
-                    now = sample
-                if kind == "on":
-                    synth.noteon(ch, pitch, vel)
-                else:
-                    synth.noteoff(ch, pitch)
-            if now < n_samples:
-                synth.generate_simple(n_samples - now, buffer=view[now * 8:])
+            _play_tinysoundfont(synth, sfid, score, range(first, min(first + 16, len(score.tracks))),
+                                sample_rate, n_samples, view)
             if block is not out:
                 out += block
         _reset(synth)
     return out
 
 
-def render_length(score: Score, sample_rate: int) -> int:
-    """Samples to render: ``round(duration_s * sample_rate)`` when the score fixes its duration,
-    else up to the later of the last note's end and ``length_beats``, plus a release tail."""
-    if score.duration_s is not None:
-        if score.duration_s <= 0:
-            raise VmbError(f"score duration_s={score.duration_s} must be positive")
-        return int(round(score.duration_s * sample_rate))
-    end_beat = max([score.length_beats] + [n.start + n.duration for t in score.tracks for n in t.notes])
-    return int(round((score.beat_to_seconds(end_beat) + RELEASE_TAIL_S) * sample_rate))
+def render_tinysoundfont_parts(score: Score, sample_rate: int, n_samples: int, path: str) -> list[np.ndarray]:
+    """Each track of ``score`` alone (float32 (n_samples, 2) arrays in track order), rendered as
+    :func:`render_tinysoundfont` renders it, so the parts sum to the whole."""
+    synth, sfid, lock = _load(path, sample_rate)
+    parts = []
+    with lock:
+        for ti, track in enumerate(score.tracks):
+            part = np.zeros((n_samples, 2), dtype=np.float32)
+            if track.notes:
+                _play_tinysoundfont(synth, sfid, score, [ti], sample_rate, n_samples,
+                                    memoryview(part.reshape(-1)).cast("B"))
+            parts.append(part)
+        _reset(synth)
+    return parts
 
 
-def _validate(score: Score, sample_rate: int) -> None:
-    if not 8000 <= sample_rate <= 192000:
-        raise VmbError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
-    if not score.tempo_map or any(c.bpm <= 0 for c in score.tempo_map):
-        raise VmbError("score tempo map must be non-empty with positive BPM values")
-    for track in score.tracks:
-        for note in track.notes:
-            if not 0 <= note.pitch <= 127 or note.start < 0:
-                raise VmbError(
-                    f"track {track.name!r}: note pitch {note.pitch} at beat {note.start} is out of range "
-                    "(pitch 0-127, start >= 0)"
-                )
-
-
-def _warn_fallback(reason: str) -> None:
+def _warn_once(message: str) -> None:
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(
-            f"{reason}: rendering with vmb's built-in synthesizer, which sounds plainer; {INSTALL_HINT}",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
+
+
+def _resolve(backend: str | None, soundfont: str | None, sample_rate: int) -> tuple[str, str | None]:
+    """(backend, SoundFont path) to render with; warns once when "auto" cannot use FluidSynth."""
+    choice = (backend or os.environ.get("VMB_SYNTH") or "auto").strip().lower()
+    if choice not in BACKENDS:
+        raise VmbError(f"unknown synth backend {choice!r}; use {', '.join(BACKENDS)}")
+    if choice == "numpy":
+        return "numpy", None
+    if soundfont is not None and not Path(soundfont).is_file():
+        raise VmbError(f"SoundFont {soundfont} does not exist")
+    missed = []
+    if choice in ("auto", "fluidsynth"):
+        reason, path = fluid.unavailable_reason(), None
+        if reason is None:
+            path = soundfont or find_soundfont("fluidsynth")
+            reason = None if path else "no General MIDI SoundFont found"
+        if reason is None and sample_rate > fluid.MAX_SAMPLE_RATE:
+            reason = f"FluidSynth renders at most {fluid.MAX_SAMPLE_RATE} Hz"
+        if reason is None:
+            return "fluidsynth", path
+        if choice == "fluidsynth":
+            raise VmbError(f"cannot render with FluidSynth: {reason}; {FLUIDSYNTH_HINT}")
+        missed.append(f"FluidSynth: {reason}")
+    path = soundfont or find_soundfont()
+    reason = None if path else "no .sf2 General MIDI SoundFont found"
+    try:
+        import tinysoundfont  # noqa: F401
+    except ImportError:
+        reason = "the tinysoundfont package is not installed (pip install --no-deps tinysoundfont)"
+    if reason is None:
+        if missed:
+            _warn_once(f"{missed[0]}: rendering with tinysoundfont instead; {FLUIDSYNTH_HINT}")
+        return "tinysoundfont", path
+    if choice == "tinysoundfont":
+        raise VmbError(f"cannot render with tinysoundfont: {reason}; {INSTALL_HINT}")
+    missed.append(f"tinysoundfont: {reason}")
+    _warn_once(f"{'; '.join(missed)}: rendering with vmb's built-in synthesizer, which sounds plainer; "
+               f"{FLUIDSYNTH_HINT}, or set VMB_SOUNDFONT to a .sf2/.sf3 file")
+    return "numpy", None
 
 
 def synthesize(
@@ -214,37 +255,48 @@ def synthesize(
     Length: exactly ``round(score.duration_s * sample_rate)`` samples when ``duration_s`` is
     set (later sound is cut), else until the last note ends plus a 2 s release tail.
 
-    ``soundfont``: a .sf2 path (a VmbError if it does not exist); None searches with
-    :func:`find_soundfont`. ``backend``: "auto" (SoundFont if possible, else the built-in synth
-    with a warning), "tinysoundfont" (a VmbError if impossible) or "numpy"; None reads
-    ``$VMB_SYNTH`` and defaults to "auto". ``reverb``: wet level of a light room (0 = dry).
+    ``soundfont``: a .sf2/.sf3 path (a VmbError if it does not exist); None searches with
+    :func:`find_soundfont`. ``backend``: "auto" (FluidSynth if possible, else tinysoundfont, else
+    the built-in synth, with one warning saying what to install), "fluidsynth" or
+    "tinysoundfont" (a VmbError if impossible) or "numpy"; None reads ``$VMB_SYNTH`` and
+    defaults to "auto". ``reverb``: wet level of a light room (0 = dry); FluidSynth's own reverb
+    and chorus are always off.
 
-    Returns ``(audio, synth)``, synth being "tinysoundfont:<path>" or "numpy".
+    Returns ``(audio, synth)``, synth being "fluidsynth:<path>", "tinysoundfont:<path>" or "numpy".
     """
-    choice = (backend or os.environ.get("VMB_SYNTH") or "auto").strip().lower()
-    if choice not in ("auto", "tinysoundfont", "numpy"):
-        raise VmbError(f"unknown synth backend {choice!r}; use auto, tinysoundfont or numpy")
-    _validate(score, sample_rate)
+    validate_score(score, sample_rate)
+    name, path = _resolve(backend, soundfont, sample_rate)
     n_samples = render_length(score, sample_rate)
-
-    path = None
-    if choice != "numpy":
-        if soundfont is not None and not Path(soundfont).is_file():
-            raise VmbError(f"SoundFont {soundfont} does not exist")
-        path = soundfont or find_soundfont()
-        reason = None if path else "no General MIDI SoundFont found"
-        try:
-            import tinysoundfont  # noqa: F401
-        except ImportError:
-            reason = "the tinysoundfont package is not installed (pip install --no-deps tinysoundfont)"
-        if reason:
-            if choice == "tinysoundfont":
-                raise VmbError(f"cannot render with tinysoundfont: {reason}; {INSTALL_HINT}")
-            _warn_fallback(reason)
-            path = None
-
-    if path:
-        audio, name = render_tinysoundfont(score, sample_rate, n_samples, path), f"tinysoundfont:{path}"
+    if name == "fluidsynth":
+        audio = fluid.render(score, sample_rate, n_samples, path)
+    elif name == "tinysoundfont":
+        audio = render_tinysoundfont(score, sample_rate, n_samples, path)
     else:
-        audio, name = render_builtin(score, sample_rate, n_samples), "numpy"
-    return room_reverb(audio, sample_rate, wet=reverb), name
+        audio = render_builtin(score, sample_rate, n_samples)
+    return room_reverb(audio, sample_rate, wet=reverb), f"{name}:{path}" if path else name
+
+
+def synthesize_parts(
+    score: Score,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    soundfont: str | None = None,
+    backend: str | None = None,
+) -> tuple[list[np.ndarray], str]:
+    """Render each track of ``score`` on its own: ``(parts, synth)``, parts being float32 arrays
+    of shape (n_samples, 2), one per track in ``score.tracks`` order (silent for a track without
+    notes), dry (no room reverb; FluidSynth's reverb and chorus are off), with the track's volume
+    and pan. Their sum is what :func:`synthesize` renders with ``reverb=0`` (to float rounding).
+
+    Length, ``soundfont`` and ``backend`` as for :func:`synthesize`.
+    """
+    validate_score(score, sample_rate)
+    name, path = _resolve(backend, soundfont, sample_rate)
+    n_samples = render_length(score, sample_rate)
+    if name == "fluidsynth":
+        parts = fluid.render_parts(score, sample_rate, n_samples, path)
+    elif name == "tinysoundfont":
+        parts = render_tinysoundfont_parts(score, sample_rate, n_samples, path)
+    else:
+        parts = render_builtin_parts(score, sample_rate, n_samples)
+    return parts, f"{name}:{path}" if path else name

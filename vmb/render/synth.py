@@ -258,32 +258,55 @@ def _pan_gains(pan: float, volume: float) -> tuple[float, float]:
     return volume * float(np.cos(angle)), volume * float(np.sin(angle))
 
 
+def _track_mono(score: Score, track: Track, sample_rate: int, n_samples: int, cache: dict) -> np.ndarray:
+    """One track's notes as float64 mono samples, before volume and pan."""
+    voice = voice_for(track)
+    mono = np.zeros(n_samples)
+    for note in track.notes:
+        start = round(score.beat_to_seconds(note.start) * sample_rate)
+        if start >= n_samples or note.duration <= 0:
+            continue
+        # Sound past the end is cut anyway: never synthesize more than fits.
+        end = min(n_samples, round(score.beat_to_seconds(note.start + note.duration) * sample_rate))
+        hold = max(1, end - start)
+        vel = min(127, max(1, int(note.velocity)))
+        if voice == "drums":
+            key: tuple = ("drums", note.pitch)
+            if key not in cache:
+                cache[key] = 0.6 * drum_hit(note.pitch, sample_rate)
+        else:
+            key = (voice, note.pitch, hold, vel // 16)
+            if key not in cache:
+                cache[key] = _LEVEL[voice] * _note(voice, note.pitch, hold, 16 * (vel // 16) + 8, sample_rate)
+        wave = cache[key][: n_samples - start]
+        mono[start:start + wave.size] += wave * (vel / 127.0) ** 1.5
+    return mono
+
+
 def render_builtin(score: Score, sample_rate: int, n_samples: int) -> np.ndarray:
     """Render ``score`` to float32 stereo of shape (n_samples, 2); notes past the end are cut."""
     out = np.zeros((n_samples, 2), dtype=np.float64)
     cache: dict[tuple, np.ndarray] = {}
     for track in score.tracks:
-        voice = voice_for(track)
-        mono = np.zeros(n_samples)
-        for note in track.notes:
-            start = int(round(score.beat_to_seconds(note.start) * sample_rate))
-            if start >= n_samples or note.duration <= 0:
-                continue
-            # Sound past the end is cut anyway: never synthesize more than fits.
-            end = min(n_samples, int(round(score.beat_to_seconds(note.start + note.duration) * sample_rate)))
-            hold = max(1, end - start)
-            vel = min(127, max(1, int(note.velocity)))
-            if voice == "drums":
-                key: tuple = ("drums", note.pitch)
-                if key not in cache:
-                    cache[key] = 0.6 * drum_hit(note.pitch, sample_rate)
-            else:
-                key = (voice, note.pitch, hold, vel // 16)
-                if key not in cache:
-                    cache[key] = _LEVEL[voice] * _note(voice, note.pitch, hold, 16 * (vel // 16) + 8, sample_rate)
-            wave = cache[key][: n_samples - start]
-            mono[start:start + wave.size] += wave * (vel / 127.0) ** 1.5
+        mono = _track_mono(score, track, sample_rate, n_samples, cache)
         left, right = _pan_gains(track.pan, track.volume)
         out[:, 0] += left * mono
         out[:, 1] += right * mono
     return out.astype(np.float32)
+
+
+def render_builtin_parts(score: Score, sample_rate: int, n_samples: int) -> list[np.ndarray]:
+    """Each track of ``score`` alone, as :func:`render_builtin` renders it: float32 (n_samples, 2)
+    arrays in track order, summing to the whole render."""
+    parts = []
+    cache: dict[tuple, np.ndarray] = {}
+    for track in score.tracks:
+        part = np.empty((n_samples, 2), dtype=np.float32)
+        if track.notes:
+            mono = _track_mono(score, track, sample_rate, n_samples, cache)
+            left, right = _pan_gains(track.pan, track.volume)
+            part[:, 0], part[:, 1] = left * mono, right * mono
+        else:
+            part[:] = 0.0
+        parts.append(part)
+    return parts

@@ -1,0 +1,344 @@
+"""Score -> stereo audio with FluidSynth (libfluidsynth through the pyfluidsynth binding).
+
+One MIDI channel per track: melodic tracks play ``track.program`` from bank 0 (preset 0 when
+the SoundFont lacks it); drum tracks play on a drum-type channel from bank 128 with
+``track.program`` as the GM2 kit number (0 standard, 8 room, 16 power, 24 electronic, 25 TR-808,
+32 jazz, 40 brush, 48 orchestra; kit 0 when the SoundFont lacks it).
+
+Each track plays alone on a fresh synth (created in a few ms; the SoundFont stays loaded), so
+:func:`render_parts` returns every track's own stereo audio and :func:`render` their sum, and
+a track sounds the same whatever else the score holds or was rendered before: same score, same
+samples. ``track.volume`` is applied to a track's audio as an exact linear gain; ``track.pan``
+is MIDI pan (CC10: FluidSynth's constant-power law per voice, so stereo samples keep their
+image). Tracks are shared out between two threads on a machine with two or more cores.
+
+FluidSynth's own reverb and chorus are OFF: the renders are dry, and effects are the mixer's
+job, per part. Output is FluidSynth's float mix (``fluid_synth_write_float``), not 16-bit.
+
+Timing: FluidSynth starts and stops voices only at the start of its 64-sample blocks (1.45 ms at
+44.1 kHz), so events are rounded to the nearest block boundary (at most 32 samples early or
+late; notes at the same time in different tracks stay together).
+
+The loaded SoundFont is cached per (path, sample rate, thread) for the life of the process;
+samples are loaded on demand (``synth.dynamic-sample-loading``) and pinned once used, so a large
+SoundFont costs load time and memory only for the presets the pieces play.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import numpy as np
+
+from vmb import VmbError
+from vmb.types import Score
+
+from .events import note_events
+
+BLOCK = 64  # FluidSynth's internal block: voices start at multiples of it
+MAX_SAMPLE_RATE = 96000  # FluidSynth's synth.sample-rate range is 8000-96000 Hz
+GAIN = 0.5  # synth.gain; FluidSynth's default 0.2 is ~8 dB quieter than tinysoundfont with FluidR3_GM
+_POLYPHONY = 512
+_CACHE_SIZE = 4  # two SoundFonts (or rates) for each of two render threads
+_MELODIC, _DRUM = 0, 1  # fluid_midi_channel_type
+_cache: OrderedDict[tuple, _FluidSynth] = OrderedDict()
+_cache_lock = threading.Lock()
+_lib = None
+
+
+def unavailable_reason() -> str | None:
+    """None when FluidSynth can render here, else why not (in a few words)."""
+    try:
+        _library()
+    except VmbError as exc:
+        return str(exc)
+    return None
+
+
+def _library():
+    """The libfluidsynth handle (a private ctypes.CDLL, so our prototypes leave pyfluidsynth's alone)."""
+    global _lib
+    if _lib is not None:
+        return _lib
+    try:
+        import fluidsynth  # pyfluidsynth; raises ImportError when it cannot find libfluidsynth
+    except ImportError as exc:
+        if "fluidsynth" in str(exc).lower() and "library" in str(exc).lower():
+            raise VmbError("libfluidsynth is not installed") from None
+        raise VmbError("the pyfluidsynth package is not installed") from None
+    except OSError as exc:  # found but not loadable (wrong architecture, missing dependency)
+        raise VmbError(f"libfluidsynth does not load: {exc}") from None
+    try:
+        lib = ctypes.CDLL(fluidsynth.lib)
+        lib.fluid_synth_pin_preset  # noqa: B018 - FluidSynth >= 2.2
+    except (OSError, AttributeError):
+        raise VmbError(f"libfluidsynth ({fluidsynth.lib}) is too old; FluidSynth 2.2 or later is needed") from None
+    vp, i = ctypes.c_void_p, ctypes.c_int
+    for name, args in {
+        "fluid_synth_noteon": (vp, i, i, i),
+        "fluid_synth_noteoff": (vp, i, i),
+        "fluid_synth_cc": (vp, i, i, i),
+        "fluid_synth_program_select": (vp, i, i, i, i),
+        "fluid_synth_pin_preset": (vp, i, i, i),
+        "fluid_synth_set_channel_type": (vp, i, i),
+                "fluid_synth_write_float": (vp, i, vp, i, i, vp, i, i),
+        "fluid_synth_sfload": (vp, ctypes.c_char_p, i),
+        "fluid_synth_get_sfont_by_id": (vp, i),
+        "fluid_synth_add_sfont": (vp, vp),
+        "fluid_synth_remove_sfont": (vp, vp),
+        "new_fluid_settings": (),
+        "new_fluid_synth": (vp,),
+        "delete_fluid_synth": (vp,),
+        "delete_fluid_settings": (vp,),
+        "fluid_settings_setint": (vp, ctypes.c_char_p, i),
+        "fluid_settings_setnum": (vp, ctypes.c_char_p, ctypes.c_double),
+        "fluid_set_log_function": (i, vp, vp),
+    }.items():
+        fn = getattr(lib, name)
+        fn.argtypes = list(args)
+        fn.restype = vp if name.startswith("new_") or name.endswith("_by_id") else i
+    lib.fluid_set_log_function.restype = vp
+    for level in range(1, 5):  # quiet ERR, WARN, INFO, DBG: failures come back as VmbErrors instead
+        lib.fluid_set_log_function(level, None, None)
+    _lib = lib
+    return lib
+
+
+class _FluidSynth:
+    """A SoundFont loaded into FluidSynth, and the lock that serialises its use.
+
+    The SoundFont lives in a host synth that never plays; every render pass plays on a fresh
+    synth that borrows it (``fluid_synth_add_sfont``). A fresh synth per pass is what makes
+    renders repeatable: libfluidsynth 2.3 leaves filter state in its recycled voices, so a reused
+    synth plays a note's first milliseconds differently depending on what it played before.
+    """
+
+    def __init__(self, path: str, sample_rate: int):
+        lib = _library()
+        self.lib, self.lock, self.closed = lib, threading.Lock(), False
+        self.settings = lib.new_fluid_settings()
+        for name, value in (("synth.midi-channels", 16), ("synth.audio-channels", 1),
+                            ("synth.audio-groups", 1), ("synth.reverb.active", 0),
+                            ("synth.chorus.active", 0), ("synth.polyphony", _POLYPHONY),
+                            ("synth.cpu-cores", 1), ("synth.dynamic-sample-loading", 1)):
+            if lib.fluid_settings_setint(self.settings, name.encode(), value) != 0:
+                raise VmbError(f"libfluidsynth rejects the setting {name}={value}")
+        for name, value in (("synth.sample-rate", float(sample_rate)), ("synth.gain", GAIN)):
+            if lib.fluid_settings_setnum(self.settings, name.encode(), value) != 0:
+                raise VmbError(f"libfluidsynth rejects the setting {name}={value}")
+        self.host = lib.new_fluid_synth(self.settings)
+        if not self.host:
+            lib.delete_fluid_settings(self.settings)
+            raise VmbError("libfluidsynth could not create a synthesizer")
+        sfid = lib.fluid_synth_sfload(self.host, os.fsencode(path), 0)
+        if sfid < 0:
+            self.close()
+            raise VmbError(f"cannot load SoundFont {path}: FluidSynth does not read it as a SoundFont")
+        self.sfont = lib.fluid_synth_get_sfont_by_id(self.host, sfid)
+        self.presets: dict[tuple[int, int], bool] = {}  # (bank, preset) -> present (and pinned)
+
+    @contextmanager
+    def fresh_synth(self):
+        """A new synth playing this SoundFont: (synth, its id for the SoundFont)."""
+        lib = self.lib
+        synth = lib.new_fluid_synth(self.settings)
+        if not synth:
+            raise VmbError("libfluidsynth could not create a synthesizer")
+        sfid = lib.fluid_synth_add_sfont(synth, self.sfont)
+        try:
+            if sfid < 0:
+                raise VmbError("libfluidsynth could not share a loaded SoundFont")
+            yield synth, sfid
+        finally:
+            if sfid >= 0:
+                lib.fluid_synth_remove_sfont(synth, self.sfont)  # the host keeps it
+            lib.delete_fluid_synth(synth)
+
+    def select(self, synth, sfid: int, ch: int, bank: int, preset: int) -> bool:
+        """Select (bank, preset) on channel ``ch``, its samples loaded and kept; False if absent."""
+        key = (bank, preset)
+        known = self.presets.get(key)
+        if known is False:
+            return False
+        ok = self.lib.fluid_synth_program_select(synth, ch, sfid, bank, preset) == 0
+        if known is None:
+            self.presets[key] = ok and self.lib.fluid_synth_pin_preset(synth, sfid, bank, preset) == 0
+        return ok
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.lib.delete_fluid_synth(self.host)
+            self.lib.delete_fluid_settings(self.settings)
+
+
+def _load(path: str, sample_rate: int, worker: int = 0) -> _FluidSynth:
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise VmbError(f"cannot load SoundFont {path}: {exc.strerror or exc}") from None
+    if not 8000 <= sample_rate <= MAX_SAMPLE_RATE:
+        raise VmbError(f"FluidSynth renders at 8000-{MAX_SAMPLE_RATE} Hz, not {sample_rate} Hz")
+    key = (os.path.realpath(path), sample_rate, stat.st_mtime_ns, stat.st_size, worker)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        _cache[key] = _FluidSynth(path, sample_rate)
+        while len(_cache) > _CACHE_SIZE:
+            old = _cache.popitem(last=False)[1]
+            with old.lock:
+                old.close()
+        return _cache[key]
+
+
+def _setup(fs: _FluidSynth, synth, sfid: int, track) -> None:
+    lib = fs.lib
+    lib.fluid_synth_set_channel_type(synth, 0, _DRUM if track.is_drum else _MELODIC)
+    bank = 128 if track.is_drum else 0
+    if not fs.select(synth, sfid, 0, bank, track.program % 128):
+        fs.select(synth, sfid, 0, bank, 0)  # the SoundFont lacks it: standard kit / preset 0
+    pan = min(max(track.pan, -1.0), 1.0)
+    lib.fluid_synth_cc(synth, 0, 7, 127)  # unity: track.volume is applied to the rendered part
+    lib.fluid_synth_cc(synth, 0, 11, 127)
+    lib.fluid_synth_cc(synth, 0, 10, 64 + round(pan * (63 if pan > 0 else 64)))
+
+
+def _play(fs: _FluidSynth, score: Score, ti: int, sample_rate: int, n_samples: int, dest: np.ndarray) -> None:
+    """Render track ``ti`` alone, before its volume, on a fresh synth into ``dest``: a C-contiguous
+    float32 array of shape (n_samples rounded up to whole blocks, 2), overwritten."""
+    lib = fs.lib
+    events = note_events(score, [ti], sample_rate, n_samples, grid=BLOCK)
+    e, n_events, now, total = 0, len(events), 0, dest.shape[0]
+    address = dest.ctypes.data
+    with fs.fresh_synth() as (synth, sfid):
+        _setup(fs, synth, sfid, score.tracks[ti])
+        while now < total:
+            while e < n_events and events[e][0] <= now:
+                _sample, _order, kind, _ch, pitch, vel = events[e]
+                if kind == "on":
+                    lib.fluid_synth_noteon(synth, 0, pitch, vel)
+                else:
+                    lib.fluid_synth_noteoff(synth, 0, pitch)
+                e += 1
+            nxt = min(total, events[e][0]) if e < n_events else total
+            at = address + now * 8  # interleaved stereo float32: left at +0, right at +1
+            lib.fluid_synth_write_float(synth, nxt - now, at, 0, 2, at, 1, 2)
+            now = nxt
+
+
+def _workers(score: Score, tracks: list[int], n_samples: int, sample_rate: int) -> list[list[int]]:
+    """Split the sounding tracks between up to two render threads (``$VMB_SYNTH_THREADS``, default
+    two where there are two cores, one for pieces over three minutes rendered whole), balancing a
+    cost estimate: each note's seconds plus a second of release. Deterministic for a score."""
+    env = os.environ.get("VMB_SYNTH_THREADS", "").strip()
+    n = int(env) if env.isdigit() and int(env) > 0 else min(2, os.cpu_count() or 1)
+    n = max(1, min(n, 2, len(tracks)))
+
+    def cost(ti: int) -> float:
+        return sum(score.beat_to_seconds(x.start + x.duration) - score.beat_to_seconds(x.start) + 1.0
+                   for x in score.tracks[ti].notes)
+
+    loads, shares = [0.0] * n, [[] for _ in range(n)]
+    for ti in sorted(tracks, key=lambda t: (-cost(t), t)):
+        w = loads.index(min(loads))
+        loads[w] += cost(ti)
+        shares[w].append(ti)
+    return [sorted(s) for s in shares]
+
+
+def _locked(path: str, sample_rate: int, worker: int) -> _FluidSynth:
+    """The cached synth of ``worker`` for this SoundFont, its lock held by the caller."""
+    fs = _load(path, sample_rate, worker)
+    while True:
+        fs.lock.acquire()
+        if not fs.closed:
+            return fs
+        fs.lock.release()  # evicted by another thread between _load and here: load it again
+        fs = _load(path, sample_rate, worker)
+
+
+def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, take, *, threads: bool = True) -> None:
+    """Render every sounding track alone, calling ``take(worker, track_index, audio)`` with its
+    float32 (n_samples, 2) audio (before volume; the buffer is reused after ``take`` returns).
+
+    Each track plays on a synth of its own: libfluidsynth 2.3 carries filter state over in the
+    voices it recycles, so sharing a synth would let one track colour the next one's attacks.
+    """
+    tracks = [i for i, t in enumerate(score.tracks) if t.notes and t.volume > 0]
+    if not tracks:
+        return
+    shares = _workers(score, tracks, n_samples, sample_rate) if threads else [tracks]
+    total = -(-n_samples // BLOCK) * BLOCK
+
+    def run(w: int) -> None:
+        buffer = np.empty((total, 2), dtype=np.float32)
+        fs = _locked(path, sample_rate, w)
+        try:
+            for ti in shares[w]:
+                _play(fs, score, ti, sample_rate, n_samples, buffer)
+                take(w, ti, buffer[:n_samples])
+        finally:
+            fs.lock.release()
+
+    if len(shares) == 1:
+        run(0)
+        return
+    errors: list[BaseException] = []
+
+    def helper() -> None:
+        try:
+            run(1)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=helper, name="vmb-fluidsynth", daemon=True)
+    thread.start()
+    try:
+        run(0)
+    finally:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def _gain(track) -> np.float32:
+    return np.float32(min(max(track.volume, 0.0), 1.0))
+
+
+def render_parts(score: Score, sample_rate: int, n_samples: int, path: str) -> list[np.ndarray]:
+    """Each track of ``score`` on its own: float32 arrays of shape (n_samples, 2), in track order.
+
+    A part is the track alone, dry, with its volume and pan; the parts sum to :func:`render`.
+    """
+    parts = [np.zeros((n_samples, 2), dtype=np.float32) for _ in score.tracks]
+
+    def take(_worker, ti, audio):
+        np.multiply(audio, _gain(score.tracks[ti]), out=parts[ti])
+
+    _render_tracks(score, sample_rate, n_samples, path, take)
+    return parts
+
+
+def render(score: Score, sample_rate: int, n_samples: int, path: str) -> np.ndarray:
+    """Render ``score`` with the SoundFont at ``path``: float32 stereo of shape (n_samples, 2).
+
+    Two render threads each sum their tracks; pieces over three minutes use one thread, which
+    keeps memory to the output and one track's buffer.
+    """
+    outs = [np.zeros((n_samples, 2), dtype=np.float32), None]
+
+    def take(worker, ti, audio):
+        if outs[worker] is None:
+            outs[worker] = np.zeros((n_samples, 2), dtype=np.float32)
+        audio *= _gain(score.tracks[ti])
+        outs[worker] += audio
+
+    _render_tracks(score, sample_rate, n_samples, path, take, threads=n_samples <= 180 * sample_rate)
+    if outs[1] is not None:
+        outs[0] += outs[1]
+    return outs[0]
