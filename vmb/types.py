@@ -235,6 +235,7 @@ class Score(JsonMixin):
     length_beats: float = 0.0  # musical end (the final chord's release may ring past it)
     duration_s: float | None = None  # exact wall-clock length to render, if fixed
     ending_beat: float | None = None  # where the closing chord is struck and starts to die away
+    style: str | None = None  # the arrangement style it was written in (vmb/data/styles.toml): how it is mixed
 
     # -- time conversion (piecewise-constant tempo) -------------------------
 
@@ -386,4 +387,8 @@ class RenderResult(JsonMixin):
     duration_s: float = 0.0
     loudness_lufs: float | None = None
     peak_dbfs: float | None = None
-    synth: str = ""  # "tinysoundfont:/usr/share/sounds/sf2/FluidR3_GM.sf2" or "numpy"
+    synth: str = ""  # "fluidsynth:/usr/share/sounds/sf3/MuseScore_General_Full.sf3", "tinysoundfont:..." or "numpy"
+    renderer: str = "studio"  # "studio" (each part rendered, mixed per genre) or "plain"
+    mix: str | None = None  # the style whose mix settings were applied (studio)
+    stems: list[str] = field(default_factory=list)  # stem names, when stems were kept
+    stem_gain_db: float | None = None  # stems = the mix before the master bus, times this gain

@@ -33,6 +33,7 @@ EXAMPLES_GENERATE = """examples:
   vmb generate --video banner.mp4 --loop -o banner_scored.mp4   (a seamless loop for a looping video)
   vmb generate --text "a lullaby" --generator baseline -o lullaby.wav   (re-compose the retrieved tune)
   vmb generate --text "jazz for a cafe" --key "Bb major" --seed 7 --json -o cafe.wav
+  vmb generate --text "a lo-fi beat to study to" --stems -o study.wav   (also study.drums.wav, study.bass.wav ...)
 """
 
 
@@ -75,7 +76,7 @@ def generation_request(args: argparse.Namespace) -> "GenerationRequest":
         retrieval=RetrievalOptions(library=args.library, references=tuple(args.reference or ()),
                                    exclude=tuple(args.exclude or ()), use_broad=not args.no_broad,
                                    use_targeted=not args.no_targeted),
-        markers_s=tuple(args.marker or ()), keep_audio=args.keep_audio,
+        markers_s=tuple(args.marker or ()), keep_audio=args.keep_audio, renderer=args.renderer, stems=args.stems,
     ).check()
 
 
@@ -86,7 +87,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     video = request.video is not None
     out = pipeline.check_output_path(args.output, ((".mp4",) if video else ()) + pipeline.AUDIO_SUFFIXES)
     # Every file this run will write, checked against every input before any work.
-    outputs = pipeline.output_files(out, video=video, midi=not args.no_midi, plot=bool(args.plot))
+    outputs = pipeline.output_files(out, video=video, midi=not args.no_midi, plot=bool(args.plot), stems=args.stems)
     pipeline.check_no_clobber(outputs, input_files(args), library=library_folder(args))
     describer = load_describer_from_args(args)
     progress = Progress(not args.json)
@@ -108,6 +109,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def add_parser(sub) -> None:
     from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR
+    from vmb.pipeline.request import RENDERERS
 
     p = sub.add_parser(
         "generate",
@@ -129,6 +131,12 @@ def add_parser(sub) -> None:
                    + f" (default {DEFAULT_GENERATOR})")
     p.add_argument("--checkpoint", metavar="PT", help="ECMG checkpoint file (default: the installed one)")
     p.add_argument("--soundfont", metavar="SF2", help="General MIDI SoundFont (default: $VMB_SOUNDFONT or the system one)")
+    p.add_argument("--renderer", choices=list(RENDERERS), default="studio",
+                   help="studio: every part rendered on its own and mixed for its genre (default); "
+                        "plain: one SoundFont pass and a light room, as before the studio")
+    p.add_argument("--stems", action="store_true",
+                   help="also write one WAV per stem beside the mix (NAME.drums.wav, .bass, .harmony, .pads, .lead); "
+                        "summed, they are the mix before the master bus")
     p.add_argument("--no-midi", action="store_true", help="do not write the .mid beside the audio")
     p.add_argument("--plot", action="store_true", help="also save a piano-roll PNG beside the audio")
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from pathlib import Path
+
+import numpy as np
 
 from vmb import VmbError, theory
 from vmb.pipeline.composers import ComposeRequest, get_composer
@@ -14,7 +17,7 @@ from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, wrap_tail
 from vmb.pipeline.outputs import output_files
 from vmb.pipeline.plan import VideoBeats, plan_music
 from vmb.pipeline.request import GenerationRequest
-from vmb.types import MusicDescription, RenderResult
+from vmb.types import MusicDescription, RenderResult, Score
 
 
 class StageTimer:
@@ -52,7 +55,7 @@ def compose_and_render(
     """
     from vmb.describe import apply_user_attributes
     from vmb.embed import encode_texts
-    from vmb.render import SAMPLE_RATE, arrange, die_away, master, synthesize
+    from vmb.render import arrange
 
     composer = get_composer(request.generator)
     timer = timer or StageTimer(progress)
@@ -86,24 +89,10 @@ def compose_and_render(
             score.duration_s = duration_s + LOOP_TAIL_S
 
     with timer.stage("render"):
-        audio, synth_name = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
-        if plan.loop_beats is None:
-            if score.ending_beat is not None:
-                audio = die_away(audio, SAMPLE_RATE, start_s=score.beat_to_seconds(score.ending_beat))
-            audio, measured = master(audio, SAMPLE_RATE)
-        else:
-            audio, measured = master(wrap_tail(audio, round(duration_s * SAMPLE_RATE)), SAMPLE_RATE,
-                                     fade_in_s=0.0, fade_out_s=0.0)
-            score.duration_s = duration_s
-
-    render = RenderResult(
-        sample_rate=SAMPLE_RATE,
-        channels=audio.shape[1],
-        duration_s=audio.shape[0] / SAMPLE_RATE,
-        loudness_lufs=measured.get("loudness_lufs"),
-        peak_dbfs=measured.get("peak_dbfs"),
-        synth=synth_name,
-    )
+        audio, stems, render = render_score(score, request, duration_s=duration_s,
+                                            loop=plan.loop_beats is not None)
+    if plan.loop_beats is not None:
+        score.duration_s = duration_s
     return GenerationResult(
         description=description,
         attributes=attrs,
@@ -118,19 +107,80 @@ def compose_and_render(
         generator_info=made.info,
         timings_s=timer.timings,
         audio=audio,
+        stems=stems,
     )
 
 
+def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
+                 loop: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray], RenderResult]:
+    """The arranged score -> (mastered audio, stems, what was rendered).
+
+    Studio: every part rendered on its own and mixed as its style says (vmb.render.mix); plain:
+    one pass and a light room. A piece dies away from its closing chord; a loop folds what rings
+    past its end onto its start. Stems (when asked) are the mix before the master bus, each times
+    the master's gain (less, if that would clip one), so that they sum to it.
+    """
+    from vmb.knowledge import knowledge
+    from vmb.render import SAMPLE_RATE, die_away, master, mix_parts, synthesize, synthesize_parts
+
+    style = score.style if request.renderer == "studio" else None
+    if request.renderer == "plain":
+        try:  # the renderer before the studio: tinysoundfont where installed
+            audio, synth = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont,
+                                      backend="tinysoundfont")
+        except VmbError:
+            audio, synth = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, backend="numpy")
+        stems: dict[str, np.ndarray] = {}
+    else:
+        parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
+        settings = knowledge().styles[style].mix if style else None
+        mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems)
+        del parts
+        audio, stems = mixed.audio, {stem.name: stem.audio for stem in mixed.stems}
+    if loop:
+        n = round(duration_s * SAMPLE_RATE)
+        audio, stems = wrap_tail(audio, n), {k: wrap_tail(v, n) for k, v in stems.items()}
+        audio, measured = master(audio, SAMPLE_RATE, fade_in_s=0.0, fade_out_s=0.0)
+    else:
+        if score.ending_beat is not None:
+            start_s = score.beat_to_seconds(score.ending_beat)
+            audio = die_away(audio, SAMPLE_RATE, start_s=start_s)
+            stems = {k: die_away(v, SAMPLE_RATE, start_s=start_s) for k, v in stems.items()}
+        audio, measured = master(audio, SAMPLE_RATE)
+    stem_gain_db = None
+    if stems:
+        stem_gain_db = float(measured.get("gain_db") or 0.0)
+        peak = max(float(np.max(np.abs(v))) for v in stems.values()) * 10.0 ** (stem_gain_db / 20.0)
+        if peak > STEM_PEAK:
+            stem_gain_db -= 20.0 * math.log10(peak / STEM_PEAK)
+        gain = np.float32(10.0 ** (stem_gain_db / 20.0))
+        stems = {k: v * gain for k, v in stems.items()}
+    render = RenderResult(
+        sample_rate=SAMPLE_RATE, channels=audio.shape[1], duration_s=audio.shape[0] / SAMPLE_RATE,
+        loudness_lufs=measured.get("loudness_lufs"), peak_dbfs=measured.get("peak_dbfs"), synth=synth,
+        renderer=request.renderer, mix=style, stems=list(stems), stem_gain_db=stem_gain_db,
+    )
+    return audio, stems, render
+
+
+STEM_PEAK = 0.98  # stems are scaled down together, never clipped
+
+
 def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, sidecar: bool = True, plot: bool = False) -> None:
-    """Write the audio, the MIDI and the JSON sidecar beside it, all or nothing."""
+    """Write the audio (and its stems, when kept), the MIDI and the JSON sidecar beside it, all or nothing."""
     from vmb.render import write_audio, write_json, write_midi
 
-    files = {kind: str(path) for kind, path in output_files(out_path, midi=midi, sidecar=sidecar, plot=plot).items()}
+    planned = output_files(out_path, midi=midi, sidecar=sidecar, plot=plot, stems=bool(result.stems))
+    files = {kind: str(path) for kind, path in planned.items()
+             if not kind.startswith("stem:") or kind.removeprefix("stem:") in result.stems}
     result.render.files = files
     written: list[str] = []
     try:
         write_audio(out_path, result.audio, result.render.sample_rate)
         written.append(str(out_path))
+        for name, stem in result.stems.items():
+            write_audio(files[f"stem:{name}"], stem, result.render.sample_rate)
+            written.append(files[f"stem:{name}"])
         if midi:
             write_midi(files["midi"], result.score)
             written.append(files["midi"])

@@ -69,6 +69,7 @@ class GenerationResult:
     reference: Reference | None = None  # the reference the baseline re-composed
     timings_s: dict[str, float] = field(default_factory=dict)
     audio: np.ndarray | None = None  # (n, 2) float32, kept in memory for callers/benchmarks
+    stems: dict[str, np.ndarray] = field(default_factory=dict)  # stem name -> (n, 2) float32, when asked
     video: VideoScoring | None = None  # for video input
     generator_info: dict = field(default_factory=dict)  # ECMG: references used, strength, copy check
 

@@ -76,6 +76,7 @@ def cut_for_loop(score: Score, loop_beats: float) -> Score:
         track.notes = kept
     score.sections = [s for s in score.sections if s.start < loop_beats - 1e-6]
     score.length_beats = loop_beats
+    score.ending_beat = None  # a loop has no ending: its last bar leads back into its first
     return score
 
 

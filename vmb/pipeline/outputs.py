@@ -21,12 +21,13 @@ VIDEO_SUFFIX = ".mp4"
 
 
 def output_files(out_path: str | os.PathLike, *, video: bool = False, midi: bool = True, sidecar: bool = True,
-                 plot: bool = False) -> dict[str, Path]:
+                 plot: bool = False, stems: bool = False) -> dict[str, Path]:
     """Every file one generation writes, by kind, for the output ``out_path``.
 
-    Audio output (``.wav``/``.flac``): the audio, ``.mid``, ``.json`` sidecar, ``.png`` piano-roll.
+    Audio output (``.wav``/``.flac``): the audio, ``.mid``, ``.json`` sidecar, ``.png`` piano-roll,
+    and with ``stems`` one ``NAME.STEM.wav`` per stem that may be written (kind ``stem:STEM``).
     A scored video (``video`` and a ``.mp4`` output): the MP4, the music as ``.wav``, ``.mid``,
-    the ``.cues.json`` cue sheet (it holds the sidecar) and the ``.timing.png`` beat map.
+    the ``.cues.json`` cue sheet (it holds the sidecar), the ``.timing.png`` beat map and the stems.
     """
     out = Path(out_path)
     if video and out.suffix.lower() == VIDEO_SUFFIX:
@@ -36,7 +37,7 @@ def output_files(out_path: str | os.PathLike, *, video: bool = False, midi: bool
         files["cues"] = out.with_suffix(".cues.json")
         if plot:
             files["plot"] = out.with_suffix(".timing.png")
-        return files
+        return files | (stem_files(files["wav"]) if stems else {})
     files = {out.suffix.lower().lstrip("."): out}
     if midi:
         files["midi"] = out.with_suffix(".mid")
@@ -44,7 +45,15 @@ def output_files(out_path: str | os.PathLike, *, video: bool = False, midi: bool
         files["json"] = out.with_suffix(".json")
     if plot:
         files["plot"] = out.with_suffix(".png")
-    return files
+    return files | (stem_files(out) if stems else {})
+
+
+def stem_files(audio_path: Path) -> dict[str, Path]:
+    """``stem:NAME`` -> the file beside ``audio_path`` one stem goes to (``song.drums.wav``)."""
+    from vmb.render.mix import STEM_NAMES
+
+    return {f"stem:{name}": audio_path.with_name(f"{audio_path.stem}.{name}{audio_path.suffix}")
+            for name in STEM_NAMES}
 
 
 def check_output_path(path: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SUFFIXES) -> Path:

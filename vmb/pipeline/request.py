@@ -36,6 +36,11 @@ class RetrievalOptions:
     k: int = 5
 
 
+# studio: every part rendered on its own (FluidSynth where installed) and mixed per genre
+# (vmb.render.mix); plain: the renderer before that, one tinysoundfont pass and a light room
+RENDERERS = ("studio", "plain")
+
+
 @dataclass
 class GenerationRequest:
     """What to make music for, how to steer it and how to make it. Exactly one input."""
@@ -54,6 +59,8 @@ class GenerationRequest:
     retrieval: RetrievalOptions = field(default_factory=RetrievalOptions)
     markers_s: tuple[float, ...] = ()  # video: moments the music must hit
     keep_audio: bool = False  # video: keep its sound and duck the music under it
+    renderer: str = "studio"  # one of RENDERERS
+    stems: bool = False  # also keep one audio track per stem (drums, bass, harmony, pads, lead)
 
     @property
     def kind(self) -> str:
@@ -74,6 +81,10 @@ class GenerationRequest:
             if self.video is not None:
                 raise VmbError("a duration does not apply to a video: the music takes the video's own length")
             check_duration(duration, allow_long=self.allow_long)
+        if self.renderer not in RENDERERS:
+            raise VmbError(f"unknown renderer {self.renderer!r}; use one of {', '.join(RENDERERS)}")
+        if self.stems and self.renderer != "studio":
+            raise VmbError("stems come from the studio renderer; drop --renderer plain or --stems")
         if self.generator not in COMPOSERS:
             raise VmbError(f"unknown generator {self.generator!r}; use one of {', '.join(COMPOSERS)}")
         meter = self.attributes.meter

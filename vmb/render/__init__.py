@@ -5,7 +5,7 @@ from .master import die_away, loudness_lufs, master, peak_level_dbfs, room_rever
 from .midi import read_midi, write_midi
 from .mix import MixResult, Stem, mix_parts
 from .plot import plot_score, plot_waveform
-from .soundfont import SAMPLE_RATE, find_soundfont, synthesize
+from .soundfont import SAMPLE_RATE, find_soundfont, synthesize, synthesize_parts
 from .writers import atomic_path, write_audio, write_json
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "read_midi",
     "room_reverb",
     "synthesize",
+    "synthesize_parts",
     "write_audio",
     "write_json",
     "write_midi",

@@ -71,7 +71,7 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
         _strike_hits(tracks, plan, hits)
     return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
                  sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s,
-                 ending_beat=plan.final)
+                 ending_beat=plan.final, style=chosen.name)
 
 
 ENDING_RING_S = 2.0  # the closing chord is struck at least this long before the end, to die away

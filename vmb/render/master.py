@@ -227,9 +227,10 @@ def master(
 
     The gain is refined a few times, because limiting lowers the loudness a little; ordinary
     music lands within 0.1 LU of the target. Input shape is kept; the output is float32.
-    Returns ``(audio, {"loudness_lufs": float | None, "peak_dbfs": float | None})`` measured on
-    the output. Silent input gives silence and ``None`` measurements; audio too quiet to
-    measure (below the -70 LUFS gate) is only faded and limited.
+    Returns ``(audio, {"loudness_lufs": float | None, "peak_dbfs": float | None, "gain_db": float})``,
+    the first two measured on the output, the last the gain applied before the limiter. Silent
+    input gives silence and ``None`` measurements; audio too quiet to measure (below the -70 LUFS
+    gate) is only faded and limited.
 
     Works in chunks: besides the input and the output it needs only a few MB, whatever the length.
     """
@@ -265,7 +266,7 @@ def master(
         y[pending[0]:pending[0] + len(pending[1])] = pending[1]
     if np.ndim(audio) == 1:
         y = y[:, 0]
-    report = {"loudness_lufs": loudness_lufs(y, sample_rate), "peak_dbfs": peak_level_dbfs(y)}
+    report = {"loudness_lufs": loudness_lufs(y, sample_rate), "peak_dbfs": peak_level_dbfs(y), "gain_db": gain_db}
     return y, report
 
 

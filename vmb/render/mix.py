@@ -48,6 +48,7 @@ STEMS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("lead", ("melody", "counter")),
 )
 VINYL = "vinyl"  # the stem of the lofi chain's hiss and crackle (no track)
+STEM_NAMES = tuple(name for name, _roles in STEMS) + (VINYL,)  # every stem a mix may have
 _SEND = {"drums": "send_drums", "bass": "send_bass", "harmony": "send_harmony", "pads": "send_pad",
          "lead": "send_lead"}
 KICKS = (35, 36)  # GM acoustic and bass drum 1: what the sidechain ducks to
