@@ -51,7 +51,7 @@ def test_master_fades_the_ends(rendered):
 def test_master_keeps_silence_silent():
     out, report = master(np.zeros((SR, 2), dtype=np.float32), SR)
     assert out.shape == (SR, 2) and not out.any()
-    assert report == {"loudness_lufs": None, "peak_dbfs": None}
+    assert report == {"loudness_lufs": None, "peak_dbfs": None, "gain_db": 0.0}
 
 
 def test_master_handles_clips_shorter_than_a_loudness_block():
