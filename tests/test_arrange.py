@@ -136,7 +136,8 @@ def test_final_tonic_chord_on_the_last_downbeat_held_to_the_end(name):
 
 def test_energy_raises_velocity_and_density():
     lead = make_lead()
-    soft, loud = run(lead, style="pop", energy=0.15), run(lead, style="pop", energy=0.95)
+    # a request's energy moves the style's own (pop: 0.75) by its distance from 0.5
+    soft, loud = run(lead, style="pop", energy=0.0), run(lead, style="pop", energy=1.0)
     for role in ("drums", "bass", "melody"):
         v_soft = np.mean([n.velocity for n in soft.track(role).notes])
         v_loud = np.mean([n.velocity for n in loud.track(role).notes])
@@ -147,7 +148,7 @@ def test_energy_raises_velocity_and_density():
 
 def test_section_energy_shapes_the_arrangement():
     lead = make_lead(sections=(("intro", 0.2), ("A", 0.2), ("B", 0.95), ("ending", 0.5)))
-    score = run(lead, style="pop", energy=0.5)
+    score = run(lead, style="pop", energy=0.25)  # pop at 0.5 overall
     a, b = lead.sections[1], lead.sections[2]
 
     def inside(track, sec):
@@ -338,3 +339,13 @@ def test_the_moods_set_register_and_articulation():
         return np.mean([n.duration for n in score.track("melody").notes])
     assert length(playful) < 0.7 * length(sad)  # detached against legato
     assert [n.pitch for n in sad.track("bass").notes] == [n.pitch for n in playful.track("bass").notes]
+
+
+def test_the_style_sets_the_energy_and_the_request_moves_it():
+    from vmb.render.styles import base_energy
+
+    pop, ambient = STYLES["pop"], STYLES["ambient"]
+    assert base_energy(Attributes(energy=0.5), pop) == pop.energy  # a neutral request: the genre's own
+    assert base_energy(Attributes(energy=0.5), ambient) < base_energy(Attributes(energy=0.5), pop)
+    calm, energetic = (base_energy(Attributes(energy=e), pop) for e in (0.12, 0.95))
+    assert energetic - calm > 0.4

@@ -196,9 +196,11 @@ def resolve_style(style: str | None, attributes: Attributes) -> Style:
 
 
 def base_energy(attributes: Attributes, style: Style) -> float:
-    """Overall energy 0..1: the attributes' own, else the style's nudged by the moods' arousal."""
+    """Overall energy 0..1: the style's, moved as far as the attributes' own energy lies from the
+    middle (a calm request plays a style softer, an energetic one harder), else nudged by the
+    moods' arousal."""
     if attributes.energy is not None:
-        return float(min(1.0, max(0.05, attributes.energy)))
+        return float(min(1.0, max(0.05, style.energy + attributes.energy - 0.5)))
     arousal = attributes.arousal
     if arousal is None and attributes.moods:
         arousal = sum(MOODS[normalize_mood(m)][1] for m in attributes.moods) / len(attributes.moods)
