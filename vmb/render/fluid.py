@@ -138,8 +138,13 @@ class _FluidSynth:
         if sfid < 0:
             self.close()
             raise VmbError(f"cannot load SoundFont {path}: FluidSynth does not read it as a SoundFont")
-        self.sfont = lib.fluid_synth_get_sfont_by_id(self.host, sfid)
+        self.sfont, self.host_sfid = lib.fluid_synth_get_sfont_by_id(self.host, sfid), sfid
         self.presets: dict[tuple[int, int], bool] = {}  # (bank, preset) -> present (and pinned)
+        # A synth given the SoundFont selects piano and the standard kit on every channel; with
+        # dynamic sample loading that decoded both again for every fresh synth (0.1-2 s per
+        # track with the .sf3). Pinned in the host, they are decoded once per process.
+        for bank, preset in ((0, 0), (128, 0)):
+            self.presets[(bank, preset)] = lib.fluid_synth_pin_preset(self.host, sfid, bank, preset) == 0
 
     @contextmanager
     def fresh_synth(self):
@@ -165,8 +170,8 @@ class _FluidSynth:
         if known is False:
             return False
         ok = self.lib.fluid_synth_program_select(synth, ch, sfid, bank, preset) == 0
-        if known is None:
-            self.presets[key] = ok and self.lib.fluid_synth_pin_preset(synth, sfid, bank, preset) == 0
+        if known is None:  # pinned in the host, which outlives the fresh synths: decoded once per process
+            self.presets[key] = ok and self.lib.fluid_synth_pin_preset(self.host, self.host_sfid, bank, preset) == 0
         return ok
 
     def close(self) -> None:
