@@ -119,3 +119,17 @@ def test_the_piece_dies_away_and_reports_each_part():
     parts = {p["instrument"]: p for p in result.sidecar()["parts"]}
     assert parts["cello"]["role"] == "melody" and parts["cello"]["asked"]
     assert parts["flute"]["asked"] and parts["flute"]["role"] in ("counter", "melody")
+
+
+def test_an_asked_mood_replaces_a_genre_the_text_did_not_name():
+    from vmb.describe import describe_text
+    from vmb.render.styles import resolve_style
+
+    assert describe_text(NEUTRAL).attributes.genres == ["cinematic"]  # inferred from the scene
+    assert "genres" not in describe_text(NEUTRAL).named
+    calm = _resolved(NEUTRAL, moods=["calm"])
+    assert calm.genres == [] and resolve_style(None, calm).name == "ambient"
+    assert resolve_style(None, _resolved(NEUTRAL, moods=["energetic"])).name == "electronic"
+    named = describe_text("a jazz tune for a late night")
+    assert "genres" in named.named
+    assert _resolved("a jazz tune for a late night", moods=["sad"]).genres == ["jazz"]  # named: kept

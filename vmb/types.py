@@ -147,6 +147,9 @@ class MusicDescription(JsonMixin):
     attributes: Attributes = field(default_factory=Attributes)
     reasoning: list[str] = field(default_factory=list)  # "Emotion match: ...", "Scene association: ..."
     source: str = "text"  # "text" | "image" | "video" | "user"
+    # the Attributes fields the input itself names ("genres" for "a jazz tune"); the others were
+    # inferred (a genre from scene association), and a user's request may replace them
+    named: list[str] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- symbolic music

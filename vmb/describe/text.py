@@ -406,7 +406,11 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     )
     suggested = _instruments(attrs, text_vec, reasoning)
     sentence = write_sentence(attrs, use=tp.parse_use(text), seed=seed, suggested=suggested)
-    return MusicDescription(sentence=sentence, attributes=attrs, reasoning=reasoning, source="text")
+    said = {"genres": named["genre"], "moods": named["mood"], "instruments": named["instrument"],
+            "tempo_bpm": bpm is not None, "tempo_class": named["tempo"] or bpm is not None, "key": key,
+            "mode": key_words, "meter": meter, "duration_s": duration is not None}
+    return MusicDescription(sentence=sentence, attributes=attrs, reasoning=reasoning, source="text",
+                            named=[name for name, present in said.items() if present])
 
 
 def _instruments(attrs: Attributes, text_vec: np.ndarray, reasoning: list[str]) -> list[str] | None:

@@ -202,9 +202,15 @@ def write_sentence(attributes: Attributes, *, use: str | None = None, seed: int 
 # --------------------------------------------------------------------------- explicit modification
 
 
-def _rederive(merged: Attributes, user: Attributes, before: Attributes) -> Attributes:
-    """Recompute fields that follow from what the user changed (moods -> valence, BPM -> class)."""
+def _rederive(merged: Attributes, user: Attributes, before: Attributes, named: list[str]) -> Attributes:
+    """Recompute fields that follow from what the user changed (moods -> valence, BPM -> class).
+
+    A mood the user asks for replaces a genre the input did not name (one the describer
+    inferred from the scene): the mood's own style then plays (calm: ambient, energetic: EDM).
+    """
     out = dataclasses.replace(merged)
+    if user.moods and not user.genres and "genres" not in named:
+        out.genres = []
     if user.moods and user.valence is None and user.arousal is None:
         out.valence, out.arousal = circumplex(user.moods)
         if user.energy is None:
@@ -288,7 +294,7 @@ def apply_user_attributes(description: MusicDescription, user: Attributes, *, se
     "User request: ..." records what was asked.
     """
     before = description.attributes
-    merged = _rederive(before.merged(user), user, before)
+    merged = _rederive(before.merged(user), user, before, description.named)
     if not user.set_fields():
         return dataclasses.replace(description, attributes=merged)
     rng = np.random.default_rng(seed)
@@ -318,4 +324,5 @@ def apply_user_attributes(description: MusicDescription, user: Attributes, *, se
     asked = ", ".join(_asked(name, getattr(user, name)) for name in user.set_fields())
     reasoning = [r for r in description.reasoning if not r.startswith("User request:")]
     reasoning.append(f"User request: {asked} (the user's choices override the description)")
-    return MusicDescription(sentence=sentence, attributes=merged, reasoning=reasoning, source=description.source)
+    return MusicDescription(sentence=sentence, attributes=merged, reasoning=reasoning, source=description.source,
+                            named=list(description.named))
