@@ -387,7 +387,9 @@ def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]
             n.pitch += 12 if n.pitch + 12 <= part.high and n.pitch < 66 else 0
         part.state["pitch"] = notes[-1].pitch if notes else None
         return notes
-    center = part.center(PATTERNS["melody"])
+    # The tune sits in the instrument's singing register: a cello plays it around D4, not at the
+    # top of its range where it sounds like a viola.
+    center = min(part.center(PATTERNS["melody"]), (part.low + part.high) // 2 + 6 + part.register)
     pitches = np.array([n.pitch for n in source])
 
     def misfit(k: int) -> float:
