@@ -122,6 +122,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
     """
     from vmb.knowledge import knowledge
     from vmb.render import SAMPLE_RATE, die_away, master, mix_parts, synthesize, synthesize_parts
+    from vmb.render.mix import STEM_NAMES, stem_of
 
     style = score.style if request.renderer == "studio" else None
     if request.renderer == "plain":
@@ -132,7 +133,12 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
             audio, synth = synthesize(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, backend="numpy")
         stems: dict[str, np.ndarray] = {}
     else:
-        parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
+        # A long piece is rendered a stem at a time as the mixer reads it: every part of a
+        # 10-minute piece at once would be 8 x 212 MB.
+        groups = None
+        if duration_s > GROUPED_RENDER_S:
+            groups = [[i for i, t in enumerate(score.tracks) if stem_of(t) == name] for name in STEM_NAMES]
+        parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, groups=groups)
         settings = knowledge().styles[style].mix if style else None
         mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems)
         del parts
@@ -144,8 +150,8 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
     else:
         if score.ending_beat is not None:
             start_s = score.beat_to_seconds(score.ending_beat)
-            audio = die_away(audio, SAMPLE_RATE, start_s=start_s)
-            stems = {k: die_away(v, SAMPLE_RATE, start_s=start_s) for k, v in stems.items()}
+            audio = die_away(audio, SAMPLE_RATE, start_s=start_s, copy=False)
+            stems = {k: die_away(v, SAMPLE_RATE, start_s=start_s, copy=False) for k, v in stems.items()}
         audio, measured = master(audio, SAMPLE_RATE)
     stem_gain_db = None
     if stems:
@@ -164,6 +170,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
 
 
 STEM_PEAK = 0.98  # stems are scaled down together, never clipped
+GROUPED_RENDER_S = 120.0  # longer pieces render their parts a stem at a time
 
 
 def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, sidecar: bool = True, plot: bool = False) -> None:

@@ -201,10 +201,13 @@ def fade(audio: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: f
 
 
 def die_away(audio: np.ndarray, sample_rate: int, *, start_s: float, attack_s: float = 0.25,
-             floor_db: float = -30.0) -> np.ndarray:
+             floor_db: float = -30.0, copy: bool = True) -> np.ndarray:
     """The closing chord dies away: from ``attack_s`` after ``start_s`` the level falls evenly in
-    dB to ``floor_db`` at the end of ``audio`` (a held chord's diminuendo, never a cut at full level)."""
-    x = _as_2d(audio, sample_rate).copy()
+    dB to ``floor_db`` at the end of ``audio`` (a held chord's diminuendo, never a cut at full level).
+    ``copy=False`` scales a float32 (n, 2) ``audio`` in place (a long piece needs no second copy)."""
+    x = _as_2d(audio, sample_rate)
+    if copy or x.dtype != np.float32:
+        x = x.astype(np.float32, copy=True)
     first = int(round((start_s + attack_s) * sample_rate))
     n = x.shape[0] - first
     if first < 0 or n <= 1:

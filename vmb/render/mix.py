@@ -93,10 +93,12 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     returns no stems and is faster. Deterministic for the same ``seed``.
     """
     settings = settings or Mix()
-    xs = _check(score, parts, sample_rate)
-    n = xs[0].shape[0] if xs else 0
+    _check(score, parts, sample_rate)
     groups = [(name, tuple(i for i, t in enumerate(score.tracks) if stem_of(t) == name)) for name, _ in STEMS]
     groups = [(name, idx) for name, idx in groups if idx]
+    n = 0
+    if parts:  # parts are read one at a time, in stem order (they may be rendered as they are read)
+        n = _part(parts, groups[0][1][0] if groups else 0, score, None).shape[0]
     if n == 0 or not groups:
         return MixResult(np.zeros((n, 2), np.float32), sample_rate, [])
     rate = sample_rate
@@ -111,7 +113,7 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     for name, idx in groups:
         buf = None
         for i in idx:
-            buf = _add_part(buf, xs[i], score.tracks[i], score, settings, rate)
+            buf = _add_part(buf, _part(parts, i, score, n), score.tracks[i], score, settings, rate)
         send = getattr(settings, _SEND[name])
         wet = reverb.send(buf, send) if reverb is not None and send > 0 else None
         if merge and name not in ("drums", "bass"):
@@ -174,18 +176,21 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
 # --------------------------------------------------------------------------- checks
 
 
-def _check(score: Score, parts, sample_rate: int) -> list[np.ndarray]:
+def _check(score: Score, parts, sample_rate: int) -> None:
     if sample_rate <= 0:
         raise VmbError(f"sample rate {sample_rate} must be positive")
     if len(parts) != len(score.tracks):
         raise VmbError(f"{len(parts)} parts for {len(score.tracks)} tracks: give one part per track")
-    xs = [np.asarray(p, dtype=np.float32) for p in parts]
-    for i, x in enumerate(xs):
-        if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] != xs[0].shape[0]:
-            raise VmbError(f"part {i} has shape {x.shape}; every part must be (n, 2) with the same n")
-        if not np.isfinite(x).all():
-            raise VmbError(f"part {i} ({score.tracks[i].name!r}) contains NaN or infinite samples")
-    return xs
+
+
+def _part(parts, i: int, score: Score, n: int | None) -> np.ndarray:
+    """Part ``i`` as float32, checked: (n, 2) (the first part read sets n) and finite."""
+    x = np.asarray(parts[i], dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != 2 or (n is not None and x.shape[0] != n):
+        raise VmbError(f"part {i} has shape {x.shape}; every part must be (n, 2) with the same n")
+    if not np.isfinite(x).all():
+        raise VmbError(f"part {i} ({score.tracks[i].name!r}) contains NaN or infinite samples")
+    return x
 
 
 # --------------------------------------------------------------------------- per part

@@ -15,10 +15,12 @@ SoundFonts are cached per (path, sample rate) for the life of the process.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -282,21 +284,55 @@ def synthesize_parts(
     sample_rate: int = SAMPLE_RATE,
     soundfont: str | None = None,
     backend: str | None = None,
-) -> tuple[list[np.ndarray], str]:
+    groups: Sequence[Sequence[int]] | None = None,
+) -> tuple[Sequence[np.ndarray], str]:
     """Render each track of ``score`` on its own: ``(parts, synth)``, parts being float32 arrays
     of shape (n_samples, 2), one per track in ``score.tracks`` order (silent for a track without
     notes), dry (no room reverb; FluidSynth's reverb and chorus are off), with the track's volume
     and pan. Their sum is what :func:`synthesize` renders with ``reverb=0`` (to float rounding).
 
-    Length, ``soundfont`` and ``backend`` as for :func:`synthesize`.
+    ``groups`` (track indices, e.g. one group per stem): the parts are rendered a group at a
+    time, when a part of the group is first asked for, and only that group is kept, so a long
+    piece never holds every part at once (a 10-minute part is 212 MB). Length, ``soundfont``
+    and ``backend`` as for :func:`synthesize`.
     """
     validate_score(score, sample_rate)
     name, path = _resolve(backend, soundfont, sample_rate)
     n_samples = render_length(score, sample_rate)
-    if name == "fluidsynth":
-        parts = fluid.render_parts(score, sample_rate, n_samples, path)
-    elif name == "tinysoundfont":
-        parts = render_tinysoundfont_parts(score, sample_rate, n_samples, path)
-    else:
-        parts = render_builtin_parts(score, sample_rate, n_samples)
+
+    def render(tracks_of: Score) -> list[np.ndarray]:
+        if name == "fluidsynth":
+            return fluid.render_parts(tracks_of, sample_rate, n_samples, path)
+        if name == "tinysoundfont":
+            return render_tinysoundfont_parts(tracks_of, sample_rate, n_samples, path)
+        return render_builtin_parts(tracks_of, sample_rate, n_samples)
+
+    parts = render(score) if groups is None else GroupedParts(score, groups, render)
     return parts, f"{name}:{path}" if path else name
+
+
+class GroupedParts(Sequence):
+    """The parts of a score's tracks, rendered a group of tracks at a time on first use; only the
+    group last asked for is held (see :func:`synthesize_parts`)."""
+
+    def __init__(self, score: Score, groups: Sequence[Sequence[int]], render):
+        self.score, self.render = score, render
+        self.group_of = {i: g for g, members in enumerate(groups) for i in members}
+        self.groups = [tuple(members) for members in groups]
+        self.held: tuple[int, dict[int, np.ndarray]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.score.tracks)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        g = self.group_of.get(i, -1)
+        if self.held is None or self.held[0] != g:
+            members = self.groups[g] if g >= 0 else (i,)
+            self.held = None  # free the previous group before rendering the next
+            alone = dataclasses.replace(self.score, tracks=[
+                t if k in members else dataclasses.replace(t, notes=[]) for k, t in enumerate(self.score.tracks)])
+            parts = self.render(alone)
+            self.held = (g, {k: parts[k] for k in members})
+        return self.held[1][i]
