@@ -55,3 +55,18 @@ def test_plain_renders_one_pass_and_keeps_no_stems():
         GenerationRequest(text="x", renderer="plain", stems=True).check()
     with pytest.raises(VmbError, match="unknown renderer 'loud'"):
         GenerationRequest(text="x", renderer="loud").check()
+
+
+def test_parts_rendered_a_group_at_a_time_are_the_same_parts(with_stems):
+    score = with_stems.score
+    whole, _ = synthesize_parts(score, sample_rate=SAMPLE_RATE, backend="numpy")
+    drums = [i for i, t in enumerate(score.tracks) if t.is_drum]
+    groups = [drums, [i for i in range(len(score.tracks)) if i not in drums]]
+    grouped, _ = synthesize_parts(score, sample_rate=SAMPLE_RATE, backend="numpy", groups=groups)
+    assert len(grouped) == len(whole)
+    for i in [*groups[1], *groups[0]]:  # in any order
+        assert np.array_equal(grouped[i], whole[i])
+    settings = knowledge().styles[score.style].mix
+    a = mix_parts(score, whole, settings, SAMPLE_RATE, stems=False).audio
+    b = mix_parts(score, grouped, settings, SAMPLE_RATE, stems=False).audio
+    assert np.array_equal(a, b)
