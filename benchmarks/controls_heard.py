@@ -36,6 +36,18 @@ cores), means over the scored values, delta in points:
     instrument   ecmg           9    +7.1  0.70      22%      44%     33%     48%   +1.09
 
 and every mood plans 97 BPM (energetic - calm: +0.0 planned, +0.0 heard).
+
+After issues #13 and #14 (genre tempo, meters, loops and kits, asked instruments on the tune, the
+studio renderer; genre block at 9a3507f, 270 clips in 7.2 min; the mood block again after an
+asked mood replaced the inferred genre, and the instrument block after the cello's register):
+
+    attribute    generator values   delta   AUC top1 raw top3 raw  top1 z  top3 z  mean z
+    genre        baseline      15   +20.3  0.92      37%      58%     72%     85%   +2.19
+    genre        ecmg          15   +23.7  0.97      58%      73%     78%     97%   +2.56
+    mood         ecmg          30    +3.1  0.74       9%      34%     16%     46%   +0.89
+    instrument   ecmg           9   +18.9  0.91      30%      63%     44%     67%     -
+
+energetic - calm: +67 BPM planned, -7.6 BPM heard (librosa counts the 72 BPM calm pieces' eighths).
 """
 
 from __future__ import annotations
