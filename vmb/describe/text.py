@@ -48,7 +48,6 @@ GENRE_MIN_SIM, GENRE_MARGIN = 0.2, 0.1
 INSTRUMENT_MIN_SIM = 0.25
 GENRE_MOOD_BONUS = 0.04  # a named genre nudges its usual moods (lexicon.GENRE_MOODS)
 MINOR_ABOVE = 0.5  # weighted minor tendency of the moods (lexicon.MOOD_MINOR) that gives minor
-SLOW_BELOW, FAST_ABOVE = -0.3, 0.35  # thresholds on the mood tempo tendency (lexicon.MOOD_TEMPO)
 _STOPWORDS = set(
     "a an the and or of for to in on at by with from into over under as is are was be it its this that"
     " these those my your our their his her i we you they me us some any very so just music song track"
@@ -206,7 +205,8 @@ def _ngrams(text: str) -> list[str]:
 def _neutral(notes: list[str]) -> MusicDescription:
     valence, arousal = circumplex(NEUTRAL_MOODS)
     tempo_class = vocab.tempo_class_of(theory.tempo_for([], NEUTRAL_MOODS))
-    attrs = Attributes(moods=list(NEUTRAL_MOODS), tempo_class=tempo_class, mode="major", energy=0.5, valence=valence, arousal=arousal)
+    attrs = Attributes(moods=list(NEUTRAL_MOODS), tempo_class=tempo_class, mode="major", energy=0.5,
+                       valence=valence, arousal=arousal)
     reasoning = notes + [f"Emotion match: no words or known emoji to read; a neutral default: {join_list(NEUTRAL_MOODS)}"]
     return MusicDescription(write_sentence(attrs), attrs, reasoning, source="text")
 

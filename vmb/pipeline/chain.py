@@ -122,7 +122,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
     """
     from vmb.knowledge import knowledge
     from vmb.render import SAMPLE_RATE, die_away, master, mix_parts, synthesize, synthesize_parts
-    from vmb.render.mix import STEM_NAMES, stem_of
+    from vmb.render.mix import stem_groups
 
     style = score.style if request.renderer == "studio" else None
     if request.renderer == "plain":
@@ -135,9 +135,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
     else:
         # A long piece is rendered a stem at a time as the mixer reads it: every part of a
         # 10-minute piece at once would be 8 x 212 MB.
-        groups = None
-        if duration_s > GROUPED_RENDER_S:
-            groups = [[i for i, t in enumerate(score.tracks) if stem_of(t) == name] for name in STEM_NAMES]
+        groups = [idx for _name, idx in stem_groups(score)] if duration_s > GROUPED_RENDER_S else None
         parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, groups=groups)
         settings = knowledge().styles[style].mix if style else None
         mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems)

@@ -84,6 +84,12 @@ def stem_of(track: Track) -> str:
     return "drums" if track.is_drum else "harmony"
 
 
+def stem_groups(score: Score) -> list[tuple[str, tuple[int, ...]]]:
+    """(stem name, indices of its tracks) for every stem that has a track, in mixing order."""
+    groups = [(name, tuple(i for i, t in enumerate(score.tracks) if stem_of(t) == name)) for name, _ in STEMS]
+    return [(name, idx) for name, idx in groups if idx]
+
+
 def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int = 44100, *, seed: int = 0,
               stems: bool = True) -> MixResult:
     """Mix ``parts`` (float (n, 2) each, aligned with ``score.tracks``) as ``settings`` say.
@@ -94,8 +100,7 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     """
     settings = settings or Mix()
     _check(score, parts, sample_rate)
-    groups = [(name, tuple(i for i, t in enumerate(score.tracks) if stem_of(t) == name)) for name, _ in STEMS]
-    groups = [(name, idx) for name, idx in groups if idx]
+    groups = stem_groups(score)
     n = 0
     if parts:  # parts are read one at a time, in stem order (they may be rendered as they are read)
         n = _part(parts, groups[0][1][0] if groups else 0, score, None).shape[0]
