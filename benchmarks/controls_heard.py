@@ -86,7 +86,8 @@ def grid(quick: bool, *, only: tuple[str, ...] = ATTRIBUTES, seeds: int | None =
             jobs += [{"attribute": "genre", "value": g, "generator": generator, "seed": s}
                      for g in GENRES for s in range(n["genre"])]
     if "mood" in only:
-        jobs += [{"attribute": "mood", "value": m, "generator": "ecmg", "seed": s} for m in MOODS for s in range(n["mood"])]
+        jobs += [{"attribute": "mood", "value": m, "generator": "ecmg", "seed": s}
+                 for m in MOODS for s in range(n["mood"])]
     if "instrument" in only:
         jobs += [{"attribute": "instrument", "value": i, "generator": "ecmg", "seed": s}
                  for i in INSTRUMENTS for s in range(n["instrument"])]
@@ -97,6 +98,19 @@ def _init_worker() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def run_parallel(jobs: list[dict], run_job, workers: int, label=lambda row: "") -> tuple[list[dict], float]:
+    """``run_job`` over ``jobs`` in ``workers`` spawned processes (one torch thread each), one
+    progress line per finished job on stderr: (rows in finishing order, wall seconds)."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    t0 = time.perf_counter()
+    rows = []
+    with mp.get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+        for i, row in enumerate(pool.imap_unordered(run_job, jobs), 1):
+            rows.append(row)
+            print(f"[{i}/{len(jobs)} {time.perf_counter() - t0:5.0f} s] {label(row)}", file=sys.stderr, flush=True)
+    return rows, time.perf_counter() - t0
 
 
 def run_job(job: dict) -> dict:
@@ -228,15 +242,8 @@ def main() -> None:
         generators=tuple(args.generator or ('baseline', 'ecmg'))))]
     log = sys.stderr
     print(f"{len(jobs)} clips of {duration:g} s in {args.workers} worker(s)", file=log, flush=True)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    t0 = time.perf_counter()
-    rows = []
-    with mp.get_context("spawn").Pool(args.workers, initializer=_init_worker) as pool:
-        for i, row in enumerate(pool.imap_unordered(run_job, jobs), 1):
-            rows.append(row)
-            print(f"[{i}/{len(jobs)} {time.perf_counter() - t0:5.0f} s] {row['attribute']} {row['value']} "
-                  f"({row['generator']}, seed {row['seed']}): {row['seconds_total']:.1f} s", file=log, flush=True)
-    wall = time.perf_counter() - t0
+    rows, wall = run_parallel(jobs, run_job, args.workers, lambda row: (
+        f"{row['attribute']} {row['value']} ({row['generator']}, seed {row['seed']}): {row['seconds_total']:.1f} s"))
     rows.sort(key=lambda r: r["index"])
 
     from vmb.listen import load_tagger

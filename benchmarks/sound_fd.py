@@ -39,13 +39,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import multiprocessing as mp
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from controls_heard import run_parallel  # the same worker pool (benchmarks/ is on sys.path)
 
 MODELS = ("MTT_musicnn", "MSD_musicnn")
 # (text, user attributes): texts people write, and the same neutral text with one flag.
@@ -105,12 +104,6 @@ def reference_tracks(folder: str | None) -> list[tuple[Path, str]]:
     return tracks
 
 
-def _init_worker() -> None:
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def _embed(audio: np.ndarray, sample_rate: int) -> dict[str, list[float]]:
     from vmb.listen import load_tagger, tag_all
 
@@ -150,13 +143,7 @@ def main() -> None:
              for r in renderers for i in range(len(REQUESTS))]
     print(f"{len(refs)} reference tracks, {len(REQUESTS)} requests x {len(renderers)} renderers of "
           f"{args.duration:g} s in {args.workers} worker(s)", file=sys.stderr, flush=True)
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    t0 = time.perf_counter()
-    rows = []
-    with mp.get_context("spawn").Pool(args.workers, initializer=_init_worker) as pool:
-        for i, row in enumerate(pool.imap_unordered(run_job, jobs), 1):
-            rows.append(row)
-            print(f"[{i}/{len(jobs)} {time.perf_counter() - t0:5.0f} s]", file=sys.stderr, flush=True)
+    rows, wall = run_parallel(jobs, run_job, args.workers)
 
     from vmb.evaluate.heard import fd_musicnn, fd_split_half
 
@@ -178,7 +165,7 @@ def main() -> None:
                   f"{fd_musicnn(el, ac):8.2f} {sum(nearer):>10d} of {len(nearer):<3d}")
         mean_s = np.mean([r["seconds"] for r in clips])
         print(f"{'':10s} synth: {clips[0]['synth'] if clips else '-'}; mean {mean_s:.1f} s per clip (generate + tag)")
-    print(f"\nwall time {time.perf_counter() - t0:.0f} s")
+    print(f"\nwall time {wall:.0f} s")
 
 
 if __name__ == "__main__":
