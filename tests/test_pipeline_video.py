@@ -183,3 +183,24 @@ def test_hits_fall_on_the_counted_beat_in_6_8():
     assert hit_beats(plan, [1.0, 2.02, 3.0]) == (1.5, 3.0, 4.5)
     four = BeatPlan(tempo_map=[TempoChange(0.0, 120.0)], beats_s=[], downbeats_s=[], length_beats=8.0)
     assert hit_beats(four, [0.5, 0.51, 1.49]) == (1.0, 3.0)
+
+
+def test_video_stems_go_beside_the_music_and_never_over_the_video(tmp_path):
+    from vmb import VmbError
+    from vmb.pipeline import write_video_outputs
+
+    clip = tmp_path / "clip.mp4"
+    make_video(clip, duration_s=4.0, cuts_s=(1.9,))
+    result = generate_from_video(clip, seed=0, generator="baseline", stems=True)
+    out = tmp_path / "scored.mp4"
+    write_video_outputs(result, out)
+    for name in result.stems:
+        assert (tmp_path / f"scored.{name}.wav").is_file()
+    # a video whose name is one of the stem files is refused before anything is written
+    odd = tmp_path / "again.drums.wav"
+    odd.write_bytes(clip.read_bytes())
+    result.video.path = str(odd)
+    before = odd.read_bytes()
+    with pytest.raises(VmbError):
+        write_video_outputs(result, tmp_path / "again.mp4")
+    assert odd.read_bytes() == before and not (tmp_path / "again.mp4").exists()

@@ -156,7 +156,7 @@ def write_video_outputs(result: GenerationResult, out_path: Path, *, midi: bool 
     if out_path.suffix.lower() != ".mp4":
         write_outputs(result, out_path, midi=midi, plot=plot)
         return
-    planned = output_files(out_path, video=True, midi=midi, plot=plot)
+    planned = output_files(out_path, video=True, midi=midi, plot=plot, stems=bool(result.stems))
     check_no_clobber(planned, [("video", info.path)])
     wav_path, cue_path = planned["wav"], planned["cues"]
     written: list[Path] = []
