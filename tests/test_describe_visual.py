@@ -17,6 +17,12 @@ from vmb.describe import image as image_mod
 from vmb.describe.affect import estimate_affect, nearest_moods, read_features
 from vmb.types import MusicDescription
 
+
+@pytest.fixture(autouse=True)
+def colour_only(monkeypatch):
+    """These tests check the colour analysis; the vision models have tests/test_describe_vision.py."""
+    monkeypatch.setenv("VMB_VISION", "0")
+
 CALM_DARK = {"calm", "dark", "sad", "melancholic", "mysterious", "meditative", "nostalgic", "peaceful", "dreamy"}
 BRIGHT_HAPPY = {"happy", "fun", "uplifting", "energetic", "playful", "hopeful", "groovy", "adventure",
                 "heroic", "love", "funny"}

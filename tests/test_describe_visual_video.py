@@ -12,6 +12,11 @@ from vmb.describe import VideoFeatures, analyze_image, analyze_video, describe_v
 from vmb.types import MusicDescription, VideoTiming
 
 
+@pytest.fixture(autouse=True)
+def colour_only(monkeypatch):
+    """These tests check the colour analysis; the vision models have tests/test_describe_vision.py."""
+    monkeypatch.setenv("VMB_VISION", "0")
+
 def scene(seed: int, h: int = 90, w: int = 120) -> np.ndarray:
     """A colourful random scene: smooth blobs of saturated colour."""
     rng = np.random.default_rng(seed)

@@ -16,6 +16,7 @@ Valence and arousal are in -1..1 (``tanh`` of the summed evidence), as in ``voca
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -23,7 +24,7 @@ from vmb import theory, vocab
 from vmb.types import Attributes
 
 from .visual import ImageFeatures
-from .writer import mood_adjective
+from .writer import mood_adjective, suggest_instruments
 
 # Centres and spreads that standardise features of ordinary photos (z = (x - centre) / spread).
 BRIGHTNESS_NORM = (0.45, 0.2)
@@ -94,7 +95,7 @@ def estimate_affect(f: ImageFeatures, pacing: Pacing | None = None) -> Affect:
         # image classification, e.g. Machajdik & Hanbury 2010)
         "hue variety": (0.0, 0.25 * _z(f.hue_variety, VARIETY_NORM)),
     }
-    if f.faces:
+    if f.faces and not (f.vision is not None and "expressions" in f.vision.ran):  # else the faces are a cue
         smiling = (f.smiles or 0) / f.faces
         parts["faces"] = (0.1 + 0.4 * smiling, 0.1 * smiling)
     for scene, strength in f.scenes.items():
@@ -118,9 +119,10 @@ def tempo_bpm(affect: Affect) -> float:
 
 
 def nearest_moods(valence: float, arousal: float, scenes: dict[str, float] | None = None,
-                  most: int = 3) -> list[str]:
-    """1..``most`` moods of ``vocab.MOODS`` nearest the point; scene cues favour their moods."""
-    bonus: dict[str, float] = {}
+                  most: int = 3, *, favoured: dict[str, float] | None = None) -> list[str]:
+    """1..``most`` moods of ``vocab.MOODS`` nearest the point; scene cues (and ``favoured``:
+    mood -> bonus, from what was seen) favour their moods."""
+    bonus: dict[str, float] = dict(favoured or {})
     for scene, strength in (scenes or {}).items():
         for mood in SCENE_MOODS.get(scene, []):
             bonus[mood] = max(bonus.get(mood, 0.0), 0.25 * strength)
@@ -177,8 +179,11 @@ class Reading:
     attributes: Attributes
     use: str
     reasoning: list[str]
-    affect: Affect
+    affect: Affect  # the colour analysis alone (+ pacing)
     profile: str
+    cues: list = field(default_factory=list)  # .cues.Cue: what the vision models saw, weighed in
+    valence: float = 0.0  # the colour affect and the cues together, -1..1
+    arousal: float = 0.0
 
 
 def pick_profile(f: ImageFeatures, affect: Affect) -> str:
@@ -223,32 +228,63 @@ def pacing_phrase(pacing: Pacing, tempo_class: str, bpm: float) -> str:
     return f"Pacing: {cuts} and {motion} suggest {feel} tempo around {bpm:.0f} BPM."
 
 
-def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
-    """Attributes, a use and the reasoning lines for image features (+ video pacing)."""
-    affect = estimate_affect(f, pacing)
-    moods = nearest_moods(affect.valence, affect.arousal, f.scenes)
+def read_features(f: ImageFeatures, pacing: Pacing | None = None, *, seed: int = 0) -> Reading:
+    """Attributes, a use and the reasoning lines for image features (+ video pacing).
+
+    What the vision models saw (``f.vision``) is weighed against the colour affect by its
+    confidence (:mod:`.cues`); a cue that outweighs the colours also picks genre, instruments and use.
+    """
+    from .cues import COLOUR_WEIGHT, blend, read_cues
+
+    colour = estimate_affect(f, pacing)
+    cues, notes = read_cues(f.vision, seed)
+    valence, arousal = blend((colour.valence, colour.arousal), cues)
+    affect = dataclasses.replace(colour, valence=valence, arousal=arousal)
+    favoured: dict[str, float] = {}
+    total = COLOUR_WEIGHT + sum(c.weight for c in cues)
+    for cue in cues:
+        for rank, mood in enumerate(cue.moods[:2]):
+            favoured[mood] = max(favoured.get(mood, 0.0), (0.3 - 0.1 * rank) * min(1.0, 2 * cue.weight / total))
+    moods = nearest_moods(valence, arousal, f.scenes, favoured=favoured)
     bpm = tempo_bpm(affect)
     tempo_class = vocab.tempo_class_of(bpm)
-    mode = theory.mode_for_valence(affect.valence)
+    mode = theory.mode_for_valence(valence)
     profile = pick_profile(f, affect)
     phrase, genres, instruments, use = PROFILES[profile]
-    instruments = list(instruments)
-    if affect.arousal > 0.45 and "drums" not in instruments:
+    genres, instruments = list(genres), list(instruments)
+    lead = max(cues, key=lambda c: c.weight, default=None)
+    seen_instruments = [i for c in cues for i in c.instruments]
+    if lead is not None and lead.weight > COLOUR_WEIGHT:  # what is in the picture says more than its colours
+        profile = f"seen: {lead.source}"
+        genres = lead.genres or [g for c in cues for g in c.genres][:1]
+        instruments = seen_instruments + suggest_instruments(Attributes(genres=genres, moods=moods), n=3)
+        phrase, use = lead.phrase, lead.use or use
+    elif seen_instruments:
+        instruments = seen_instruments + instruments
+    instruments = list(dict.fromkeys(instruments))[:4]
+    if arousal > 0.45 and "drums" not in instruments:
         instruments = instruments[:3] + ["drums"]
-    elif affect.arousal < -0.35:
-        instruments = [i for i in instruments if i not in ("drums", "percussion")]
+    elif arousal < -0.35:
+        instruments = [i for i in instruments if i not in ("drums", "percussion") or i in seen_instruments]
     attributes = Attributes(
         genres=list(genres), moods=moods, instruments=instruments, tempo_bpm=bpm, tempo_class=tempo_class,
-        mode=mode, energy=theory.energy_for_arousal(affect.arousal),
-        valence=affect.valence, arousal=affect.arousal,
+        mode=mode, energy=theory.energy_for_arousal(arousal), valence=valence, arousal=arousal,
     )
-    verb = "evoke" if profile in PLURAL_PHRASES else "evokes"
-    reasoning = [
-        f"Emotion match: the {_palette_phrase(f)} palette suggests a {_join([mood_adjective(m) for m in moods])} mood "
-        f"(valence {affect.valence:+.2f}, arousal {affect.arousal:+.2f}).",
-        f"Scene association: {phrase} {verb} {_join(genres)} music with {_join(instruments)}.",
-    ]
-    if f.faces:
+    plural = lead.plural if profile.startswith("seen") else profile in PLURAL_PHRASES
+    verb = "evoke" if plural else "evokes"
+    mood_words = _join([mood_adjective(m) for m in moods])
+    if cues:
+        weights = ", ".join(f"{c.source} {c.weight:.2f}" for c in cues)
+        reasoning = [f"Emotion match: the {_palette_phrase(f)} palette (valence {colour.valence:+.2f}, arousal "
+                     f"{colour.arousal:+.2f}, weight {COLOUR_WEIGHT:.2f}) weighed with what was seen ({weights}) "
+                     f"suggests a {mood_words} mood (valence {valence:+.2f}, arousal {arousal:+.2f})."]
+    else:
+        reasoning = [f"Emotion match: the {_palette_phrase(f)} palette suggests a {mood_words} mood "
+                     f"(valence {valence:+.2f}, arousal {arousal:+.2f})."]
+    reasoning += [f"{c.reason}." for c in cues] + [f"{n}." for n in notes]
+    style = f"{_join(genres)} music" if genres else "music"
+    reasoning.append(f"Scene association: {phrase} {verb} {style} with {_join(instruments)}.")
+    if f.faces and not any(c.source == "faces" for c in cues) and not any(n.startswith("People") for n in notes):
         smiling = f" ({f.smiles} smiling)" if f.smiles else ""
         reasoning.append(f"People: {f.faces} face{'s' if f.faces > 1 else ''}{smiling} add warmth and a human focus.")
     colours = ("light, saturated, warm" if affect.lean > 0.5 else
@@ -265,4 +301,5 @@ def read_features(f: ImageFeatures, pacing: Pacing | None = None) -> Reading:
             reasoning.append("Arc: the intensity rises towards the end, so the music should build.")
         elif pacing.intensity_trend < -0.2:
             reasoning.append("Arc: the intensity falls away towards the end, so the music should wind down.")
-    return Reading(attributes=attributes, use=use, reasoning=reasoning, affect=affect, profile=profile)
+    return Reading(attributes=attributes, use=use, reasoning=reasoning, affect=affect, profile=profile,
+                   cues=cues, valence=valence, arousal=arousal)

