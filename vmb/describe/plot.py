@@ -68,7 +68,8 @@ def _circumplex(ax, valence: float, arousal: float, moods: list[str]) -> None:
         ax.annotate(str(k), (v, a), xytext=(4, 4), textcoords="offset points", fontsize=9,
                     color="tab:blue", weight="bold", zorder=6)
     ax.text(-1.07, -1.07, "\n".join(f"{k} {m}" for k, m in enumerate(moods, 1)), fontsize=9, color="tab:blue",
-            va="bottom", ha="left", weight="bold", bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="tab:blue", lw=0.6))
+            va="bottom", ha="left", weight="bold",
+            bbox=dict(boxstyle="round,pad=0.3", fc="white", ec="tab:blue", lw=0.6))
     ax.plot(valence, arousal, "*", ms=16, color="tab:red", mec="black", mew=0.6, zorder=5)
     ax.set_xlim(-1.1, 1.1)
     ax.set_ylim(-1.1, 1.1)
@@ -97,6 +98,19 @@ def _curves(ax, v: VideoFeatures) -> None:
                  fontsize=9, loc="left")
 
 
+def _seen_bars(f: ImageFeatures) -> list[tuple[str, float]]:
+    """(label, 0..1) for the concepts, faces and text the vision models saw."""
+    v = f.vision
+    if v is None or not v.ran:
+        return []
+    out = [(f"{c.phrase} ({c.top_class})"[:34], c.score) for c in v.concepts]
+    out += [(f"face {i + 1}: {face.expression}", face.confidence)
+            for i, face in enumerate(v.faces[:4]) if face.expression]
+    if v.text:
+        out.append((f"text '{v.text[:24]}'", v.text_score))
+    return out
+
+
 def plot_analysis(features: ImageFeatures | VideoFeatures, path: str | os.PathLike) -> Path:
     """Save the analysis of an image (:class:`ImageFeatures`) or video (:class:`VideoFeatures`) as a PNG."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # imported here: matplotlib is slow to load
@@ -106,7 +120,7 @@ def plot_analysis(features: ImageFeatures | VideoFeatures, path: str | os.PathLi
     f = video.summary if video else features
     if not isinstance(f, ImageFeatures):
         raise VmbError(f"plot: expected image or video features, got {type(features).__name__}")
-    reading = read_features(f, video.pacing() if video else None)
+    reading = read_features(f, video.pacing() if video else None)  # the same reading the description has
     a = reading.attributes
 
     fig = Figure(figsize=(15, 9.4 if video else 7), dpi=100)
@@ -122,7 +136,13 @@ def plot_analysis(features: ImageFeatures | VideoFeatures, path: str | os.PathLi
     _swatches(fig.add_subplot(grid[1, 0]), f)
 
     scenes = sorted(f.scenes.items(), key=lambda kv: -kv[1])
-    _bars(fig.add_subplot(grid[0, 1]), [k for k, _ in scenes], [v for _, v in scenes], "scene cues", "tab:green")
+    seen = _seen_bars(f)
+    if seen:  # what the vision models saw, above the colour scene cues
+        names = [k for k, _ in seen] + [f"scene: {k}" for k, _ in scenes[:4]]
+        _bars(fig.add_subplot(grid[0, 1]), names, [v for _, v in seen] + [v for _, v in scenes[:4]],
+              "seen (vision models) and scene cues", "tab:green")
+    else:
+        _bars(fig.add_subplot(grid[0, 1]), [k for k, _ in scenes], [v for _, v in scenes], "scene cues", "tab:green")
     feats = {"brightness": f.brightness, "saturation": f.saturation, "warmth": (f.warmth + 1) / 2,
              "contrast": f.contrast, "colourfulness": min(1.0, f.colourfulness / 110), "edges x5":
              min(1.0, 5 * f.edge_density), "symmetry": f.symmetry}
@@ -131,6 +151,8 @@ def plot_analysis(features: ImageFeatures | VideoFeatures, path: str | os.PathLi
     if video:
         _curves(fig.add_subplot(grid[2, :]), video)
     faces = "" if f.faces is None else f", faces {f.faces}"
+    if f.vision is not None and f.vision.text:
+        faces += f" | text: '{f.vision.text[:40]}'"
     fig.suptitle(f"{', '.join(a.moods)} | {a.tempo_class} {a.tempo_bpm:.0f} BPM {a.mode} | "
                  f"{', '.join(a.genres)} | profile: {reading.profile}{faces}", fontsize=11, x=0.02, ha="left")
 
