@@ -183,7 +183,8 @@ def save_tagger_file(tagger: Tagger, path: str | os.PathLike, *, source: str = "
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": FORMAT, "version": str(VERSION), "name": tagger.name, "tags": json.dumps(list(tagger.tag_names)),
             "config": tagger.config.to_json(), "source": source}
-    save_file({k: v.detach().float().contiguous() for k, v in tagger.model.state_dict().items()}, str(path), metadata=meta)
+    state = {k: v.detach().float().contiguous() for k, v in tagger.model.state_dict().items()}
+    save_file(state, str(path), metadata=meta)
     return path
 
 

@@ -211,7 +211,7 @@ def make_sections(notes: list[Note], boundaries: list[float], length: float, met
                 letter = letters[j]
                 break
         letters.append(letter or chr(ord("A") + min(25, len(set(letters)))))
-    return [Section(name=l, start=a, end=b) for l, (a, b) in zip(letters, merged)]
+    return [Section(name=letter, start=a, end=b) for letter, (a, b) in zip(letters, merged)]
 
 
 # --------------------------------------------------------------------------- key and chords
@@ -339,8 +339,8 @@ def make_entry(sheet: LeadSheet, info: TuneInfo, entry_id: str) -> LibraryEntry:
     tags = tag_tune(entry_id, info, sheet)
     return LibraryEntry(
         id=entry_id, title=sheet.title, source=sheet.source, content_hash=melody_hash(sheet),
-        duration_s=round(sheet.length_beats / quarter_notes_per_pulse(sheet.meter) * 60.0 / tags.bpm, 2), genres=tags.genres,
-        moods=tags.moods, instruments=tags.instruments, bpm=tags.bpm, tempo_class=tags.tempo_class,
+        duration_s=round(sheet.length_beats / quarter_notes_per_pulse(sheet.meter) * 60.0 / tags.bpm, 2),
+        genres=tags.genres, moods=tags.moods, instruments=tags.instruments, bpm=tags.bpm, tempo_class=tags.tempo_class,
         key=sheet.key, mode=sheet.mode, meter=sheet.meter, description=tags.description,
         lead_sheet=sheet,
     )

@@ -189,7 +189,8 @@ def check_library(path: str | os.PathLike | None = None) -> LibraryCheck:
                                f"cannot be read: {current.error}")
     older = [v for v in report.versions[1:] if v.error]
     if older:
-        report.notes.append(f"{len(older)} older version(s) cannot be read ({', '.join(str(v.version) for v in older)}; "
+        versions = ", ".join(str(v.version) for v in older)
+        report.notes.append(f"{len(older)} older version(s) cannot be read ({versions}; "
                             f"version {older[0].version}: {older[0].error})")
     hint = version_hint(path)
     if hint is not None and hint > current.version:

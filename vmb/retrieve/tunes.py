@@ -157,7 +157,8 @@ def load_tunes(path: Path | str | None = None) -> list[LibraryEntry]:
 @functools.lru_cache(maxsize=4)
 def _load_embeddings(path: str) -> np.ndarray:
     if not os.path.exists(path):
-        raise VmbError(f"tune embeddings {path} are missing; rebuild them with `python scripts/build_tunes.py --embed-only`")
+        raise VmbError(f"tune embeddings {path} are missing; "
+                       "rebuild them with `python scripts/build_tunes.py --embed-only`")
     emb = np.load(path).astype(np.float32)
     emb /= np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-8)  # undo float16 rounding
     emb.setflags(write=False)
