@@ -216,7 +216,8 @@ def test_debug_tagger_builds_from_config_without_reading_weights(monkeypatch, tm
         fast, ref = t.model(x), reference_forward(t.model, x)
     for key, value in ref.items():
         assert torch.allclose(getattr(fast, key), value, atol=1e-5, rtol=1e-5), key
-    assert np.array_equal(build_tagger("debug", seed=3).run_patches(x.numpy())["logits"], t.run_patches(x.numpy())["logits"])
+    again = build_tagger("debug", seed=3).run_patches(x.numpy())["logits"]
+    assert np.array_equal(again, t.run_patches(x.numpy())["logits"])
     one_by_one = t.run_patches(x.numpy(), batch_size=1)  # long audio runs in chunks of patches
     for key, value in t.run_patches(x.numpy()).items():
         assert np.allclose(one_by_one[key], value, atol=1e-6), key
@@ -241,9 +242,9 @@ def test_weights_file_round_trip_and_errors(tmp_path):
 
 # --- lazy loading -------------------------------------------------------------------------------
 
-def test_pipeline_import_does_not_import_the_tagger():
+def test_pipeline_and_ingest_imports_do_not_import_the_tagger():
     code = (
-        "import sys, vmb, vmb.pipeline\n"
+        "import sys, vmb, vmb.pipeline, vmb.retrieve.ingest, vmb.retrieve.musicnn, vmb.cli.library\n"
         "assert not [m for m in sys.modules if m.startswith('vmb.listen')], 'vmb.listen imported'\n"
         "import vmb.listen\n"
         "assert vmb.listen.load_tagger.cache_info().currsize == 0, 'weights read on import'\n"

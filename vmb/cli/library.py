@@ -14,7 +14,8 @@ from vmb.cli.options import add_attribute_options, user_attributes
 
 EXAMPLES = """examples:
   vmb library build                          # the default library from the bundled tune corpus
-  vmb library add ~/Music/midi ~/Music/wav   # ingest folders (MIDI, MusicXML, ABC; WAV, FLAC, OGG, MP3, Opus, M4A, WebM, AIFF)
+  vmb library add ~/Music/midi ~/Music/wav   # ingest folders (MIDI, MusicXML, ABC; WAV, FLAC, OGG, MP3,
+                                             # Opus, M4A, WebM, AIFF); audio is auto-tagged by musicnn
   vmb library search "slow, sad piece in D minor for strings" --key "D minor" --tempo slow
   vmb library list --mode minor --limit 20
   vmb library stats --json
@@ -104,11 +105,12 @@ def cmd_library(args: argparse.Namespace) -> int:
         library = build_default_library(args.library)
         result = library.stats()
     elif command == "add":
-        from vmb.retrieve.ingest import ingest
+        from vmb.retrieve.ingest import build_library_tagger, ingest
 
+        tagger = build_library_tagger(args.tagger, clap_model=args.clap_model)
         library = _open(args)
         report = ingest(library, args.paths, workers=args.workers, progress=not args.json and sys.stderr.isatty(),
-                        transcribe=not args.no_transcribe)
+                        transcribe=not args.no_transcribe, tagger=tagger)
         for path, reason in report.failed:
             print(f"vmb: skipped {path}: {reason}", file=sys.stderr)
         result = report.to_dict()
@@ -194,6 +196,10 @@ def add_parser(sub) -> None:
     a.add_argument("paths", nargs="+", metavar="PATH")
     a.add_argument("--workers", type=int, default=2, help="parallel analysis processes (default 2)")
     a.add_argument("--no-transcribe", action="store_true", help="skip audio-to-notes transcription")
+    a.add_argument("--tagger", choices=["musicnn", "rules", "clap"], default="musicnn",
+                   help="who tags audio files: the bundled musicnn taggers (default), the analysis rules alone, "
+                        "or CLAP (--clap-model)")
+    a.add_argument("--clap-model", metavar="DIR", help="a local CLAP checkpoint folder, for --tagger clap")
     r = lsub.add_parser("remove", help="remove entries by id")
     r.add_argument("ids", nargs="+", metavar="ID")
     li = lsub.add_parser("list", help="list entries")

@@ -1,4 +1,5 @@
-"""Analysis of audio files (WAV, FLAC, OGG, MP3): librosa features and basic-pitch transcription.
+"""Analysis of audio files (WAV, FLAC, OGG, MP3, AIFF; Opus, M4A/AAC, WebM through PyAV): librosa
+features and basic-pitch transcription.
 
 Measured on the first :data:`MAX_ANALYSIS_S` seconds, mono at 22,050 Hz:
 - BPM: librosa's beat tracker; key: mean CQT chroma correlated with the Krumhansl-Kessler
@@ -256,11 +257,14 @@ def _chroma_chords(chroma: np.ndarray, clock, sr: int, length: float, meter: str
     return chords_from_notes(notes, meter, length) if notes else []
 
 
-def analyze_audio(path: str | Path, *, transcribe_notes: bool = True,
-                  max_transcribe_s: float = MAX_TRANSCRIBE_S) -> list[tuple[Analysis, LeadSheet]]:
-    """Analyse an audio file -> [(analysis, lead sheet)]. Raises VmbError for unreadable audio."""
+def analyze_audio(path: str | Path, *, transcribe_notes: bool = True, max_transcribe_s: float = MAX_TRANSCRIBE_S,
+                  audio: tuple[np.ndarray, int] | None = None) -> list[tuple[Analysis, LeadSheet]]:
+    """Analyse an audio file -> [(analysis, lead sheet)]. Raises VmbError for unreadable audio.
+
+    ``audio``: the file's samples as :func:`load_audio` returned them, when the caller already
+    decoded it (the ingest decodes once for the analysis and the tagger)."""
     path = Path(path)
-    y, sr = load_audio(path)
+    y, sr = audio if audio is not None else load_audio(path)
     f = audio_features(y, sr)
     tonic, mode, confidence = f["key"]
     bpm = float(np.clip(f["bpm"], 40.0, 240.0)) if f["bpm"] > 0 else 100.0

@@ -8,8 +8,14 @@ one-sentence description the library embeds. Backends share that interface:
   brightness; tempo, note density, loudness), genres from the instrumentation, the sentence
   from the corpus tagger's templates (:func:`vmb.retrieve.tagging.describe`) plus a clause on
   texture and timbre;
+- :class:`vmb.retrieve.musicnn.MusicnnTagger` (the default for ``vmb library add``): genres,
+  moods, instruments and energy of an audio file from the bundled musicnn taggers
+  (:mod:`vmb.listen.attributes`, through the one tag table :mod:`vmb.listen.tagmap`), the rest
+  as the rules; symbolic files get the rule tags;
 - :class:`vmb.retrieve.clap.ClapTagger`: genres, moods and instruments by CLAP audio-text
-  similarity (the paper's auto-tagging), the rest as the rules.
+  similarity (the paper's auto-tagging, optional: a local CLAP checkpoint), the rest as the rules.
+
+:func:`vmb.retrieve.ingest.build_library_tagger` makes one of them by name.
 
 Units: BPM in quarter notes per minute, loudness in LUFS, brightness (spectral centroid) in Hz,
 density in notes per beat, onset rate in onsets per second.
@@ -71,6 +77,8 @@ class Tags:
     bpm: float
     tempo_class: str
     description: str
+    energy: float | None = None  # 0..1, from an audio tagger (None: not heard)
+    heard: dict | None = None  # what an audio tagger heard (scores, top tags), kept in the entry's analysis
 
 
 class Tagger(Protocol):
@@ -159,6 +167,28 @@ def texture_clause(a: Analysis) -> str:
     return "It has " + (", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]) + "."
 
 
+ENERGY_WORDS = [(0.35, "low energy"), (0.65, "moderate energy"), (1.01, "high energy")]
+
+
+def energy_word(energy: float) -> str:
+    """"low energy" (< 0.35), "moderate energy" or "high energy" (>= 0.65)."""
+    return next(w for limit, w in ENERGY_WORDS if energy < limit)
+
+
+def heard_clause(genres: list[str], instruments: list[str], energy: float | None) -> str:
+    """A sentence on what an audio tagger heard: "Heard as rock and electronic music with drums,
+    high energy." ("" when it heard nothing)."""
+    def join(words: list[str]) -> str:
+        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+    text = f"Heard as {join(genres)} music" if genres else ("Heard" if instruments else "")
+    if instruments:
+        text += f" with {join(instruments)}"
+    if energy is not None:
+        text = f"{text}, {energy_word(energy)}" if text else f"Heard with {energy_word(energy)}"
+    return f"{text}." if text else ""
+
+
 class RuleTagger:
     """Tags from the analysis alone (no model): deterministic for a given ``entry_id``."""
 
@@ -189,3 +219,4 @@ class RuleTagger:
                         genres[0] if genres else "instrumental", "", _rng(entry_id))
         clause = texture_clause(a)
         return f"{text} {clause}" if clause else text
+

@@ -112,19 +112,20 @@ def analyze_file(path: str | os.PathLike, content_hash: str | None = None, *,
     """Analyse and tag one file into library entries (no embedding, nothing written).
     Errors are returned in ``FileResult.error`` (one line), never raised."""
     path = Path(path)
+    tagger = tagger or build_library_tagger()
     try:
         content_hash = content_hash or file_hash(path)
         suffix = path.suffix.lower()
         if suffix in AUDIO_SUFFIXES:
             from vmb.retrieve.analyze_audio import analyze_audio, load_audio
 
-            pairs = analyze_audio(path, transcribe_notes=transcribe)
-            audio = load_audio(path) if getattr(tagger, "needs_audio", False) else None
+            samples = load_audio(path)  # decoded once, for the analysis and the tagger
+            pairs = analyze_audio(path, transcribe_notes=transcribe, audio=samples)
+            audio = samples if getattr(tagger, "needs_audio", False) else None
         else:
             from vmb.retrieve.analyze_symbolic import analyze_symbolic
 
             pairs, audio = analyze_symbolic(path), None
-        tagger = tagger or RuleTagger()
         result = FileResult(str(path), content_hash)
         for i, (analysis, sheet) in enumerate(pairs):
             eid = entry_id(path, content_hash, i, len(pairs))
@@ -135,12 +136,31 @@ def analyze_file(path: str | os.PathLike, content_hash: str | None = None, *,
                 instruments=tags.instruments, bpm=tags.bpm, tempo_class=tags.tempo_class,
                 key=sheet.key, mode=sheet.mode, meter=sheet.meter, description=tags.description,
                 lead_sheet=sheet))
-            result.analyses.append({**analysis.to_dict(), "tagger": tagger.name})
+            heard = {"energy": tags.energy, "heard": tags.heard} if tags.heard is not None else {}
+            result.analyses.append({**analysis.to_dict(), "tagger": tagger.name, **heard})
         return result
     except VmbError as exc:
         return FileResult(str(path), content_hash or "", error=str(exc).replace(f"{path}: ", "", 1))
     except Exception as exc:  # noqa: BLE001 - a broken file must never stop the ingest
         return FileResult(str(path), content_hash or "", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def build_library_tagger(name: str = "musicnn", *, clap_model: str | None = None) -> Tagger:
+    """The ingest tagger called ``name``: "musicnn" (default), "rules" or "clap" (needs
+    ``clap_model``, a local CLAP checkpoint folder). VmbError for anything else."""
+    if name == "musicnn":
+        from vmb.retrieve.musicnn import MusicnnTagger
+
+        return MusicnnTagger()
+    if name == "rules":
+        return RuleTagger()
+    if name == "clap":
+        if not clap_model:
+            raise VmbError("the clap tagger needs a local CLAP checkpoint folder (--clap-model DIR)")
+        from vmb.retrieve.clap import ClapTagger
+
+        return ClapTagger(clap_model)
+    raise VmbError(f"unknown tagger {name!r}; use musicnn, rules or clap")
 
 
 def _worker_init() -> None:
@@ -172,7 +192,8 @@ def ingest(library: Library, paths: Iterable[str | os.PathLike], *, workers: int
     """Add the music files under ``paths`` to ``library`` (see the module docstring).
 
     ``workers`` processes analyse files (1 = in this process); ``tagger`` defaults to
-    :class:`~vmb.retrieve.autotag.RuleTagger`; ``transcribe=False`` skips basic-pitch for audio.
+    :class:`~vmb.retrieve.musicnn.MusicnnTagger` (musicnn auto-tagging of audio files, the rules
+    for symbolic ones); ``transcribe=False`` skips basic-pitch for audio.
     """
     start = time.perf_counter()
     report = IngestReport()
