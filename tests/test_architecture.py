@@ -3,7 +3,8 @@
 - no import cycles between vmb's modules (imports inside functions count: a lazy import is
   still a dependency);
 - no ``from module import _private`` across modules;
-- a stage package imports no other stage package (only the shared modules and pure metrics).
+- a stage package imports no other stage package (only the shared modules and pure metrics);
+- nothing below the shells (the CLI, the server and the public API over them) imports a shell.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ STAGES = {"describe", "retrieve", "generate", "render", "video", "evaluate"}
 # Shared across stages (docs/ARCHITECTURE.md): the pure metrics (notes in, numbers out) and the
 # file formats (atomic writes, MIDI), which depend on nothing but the shared types.
 SHARED_IN_STAGES = {"vmb.evaluate.symbolic", "vmb.render.writers", "vmb.render.midi"}
+# The shells over the pipeline: the command line, the web server and the public Python API
+# (which reuses the CLI's option parsing); `python -m vmb` runs the CLI.
+SHELLS = ("vmb.cli", "vmb.serve", "vmb.api")
+SHELL_ENTRY_POINTS = {"vmb.__main__"}
 
 
 def _modules() -> dict[str, Path]:
@@ -102,7 +107,8 @@ def _stage(module: str) -> str | None:
 
 
 def test_the_walker_sees_the_package():
-    assert {"vmb.types", "vmb.pipeline.chain", "vmb.generate.ecmg", "vmb.cli"} <= set(MODULES)
+    assert {"vmb.types", "vmb.pipeline.chain", "vmb.generate.ecmg", "vmb.cli", "vmb.serve.app",
+            "vmb.api"} <= set(MODULES)
     assert "vmb.pipeline.core" in _graph()["vmb.pipeline.chain"]
 
 
@@ -123,6 +129,16 @@ def test_stages_import_no_other_stage():
             other = _stage(target)
             if stage and other and other != stage and target not in SHARED_IN_STAGES:
                 bad.append((module, target))
+    assert bad == []
+
+
+def _is_shell(module: str) -> bool:
+    return any(module == shell or module.startswith(shell + ".") for shell in SHELLS)
+
+
+def test_only_shells_import_shells():
+    bad = [(module, target) for module in MODULES if not _is_shell(module) and module not in SHELL_ENTRY_POINTS
+           for target, _name in _imports(module) if _is_shell(target)]
     assert bad == []
 
 
