@@ -103,3 +103,16 @@ def test_library_search():
         library.search("a tune", genre="polka-step")
     with pytest.raises(VmbError, match="empty search text"):
         library.search("  ")
+
+
+def test_the_readme_python_example_runs(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python API"):]
+    code = section[section.index("```python\n") + len("```python\n"):section.index("```\n", section.index("```python"))]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md (Python API)", "exec"), {})
+    assert {p.name for p in tmp_path.iterdir()} >= {"rain.wav", "rain.mid", "rain.json", "rain.png"}
+    assert sf.info(tmp_path / "rain.wav").duration == 10.0
+    assert "(441000, 2) 44100" in capsys.readouterr().out

@@ -10,11 +10,12 @@ from pathlib import Path
 from vmb import VmbError
 from vmb.cli.options import positive_int, seconds
 
-EXAMPLES_SERVE = """examples:
-  vmb serve                                  # http://127.0.0.1:8000/ (the page), /docs (the API)
-  vmb serve --port 8080 --workers 2 --queue-size 16
-  vmb serve --host 0.0.0.0                   # reachable from other machines: a warning, no TLS
+# Not under an "examples:" heading: tests/test_examples.py runs those, and a server never ends.
+USAGE_SERVE = """the studio is at http://127.0.0.1:8000/ (the page), /docs (the API) and /openapi.json;
+a job from a script:
   curl -s localhost:8000/api/jobs -H 'content-type: application/json' -d '{"text": "a calm piano", "duration": 10}'
+  curl -s localhost:8000/api/jobs/ID -H 'authorization: Bearer TOKEN'
+--host 0.0.0.0 makes it reachable from other machines (a warning; every job still needs its token; no TLS).
 """
 
 
@@ -51,7 +52,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("serve", help="the web studio and REST API (localhost by default)", epilog=EXAMPLES_SERVE,
+    p = sub.add_parser("serve", help="the web studio and REST API (localhost by default)", epilog=USAGE_SERVE,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=positive_int, default=8000, help="port (default 8000)")
