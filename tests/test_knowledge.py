@@ -16,7 +16,7 @@ from vmb.render.styles import PATTERNS, STYLES, resolve_style
 from vmb.types import Attributes
 
 K = kn.knowledge()
-FILES = ("moods.toml", "genres.toml", "styles.toml")
+FILES = ("moods.toml", "genres.toml", "styles.toml", "voices.toml")
 
 
 def normal(word: str) -> bool:
@@ -79,6 +79,19 @@ def test_every_style_part_plays_an_instrument_and_a_pattern_that_exist():
             assert 0 <= part.joins_at_energy <= 1 and 0 <= part.volume <= 1 and -1 <= part.pan <= 1, where
         for alias in style.aliases:
             assert alias not in K.styles and alias not in vocab.GENRES and alias not in vocab.GENRE_ALIASES
+
+
+def test_every_voice_is_complete_and_its_instruments_exist():
+    assert {"supersaw", "pluck", "analog_pad", "saw_bass", "sub808"} <= set(K.voices)
+    for name, voice in K.voices.items():
+        assert voice.description and voice.level > 0, name
+        assert voice.cutoff_hz <= voice.bright_cutoff_hz, name
+        for instrument in voice.instruments:
+            assert instrument in vocab.INSTRUMENTS and not vocab.INSTRUMENTS[instrument].is_drum, name
+    assert K.voice_for("synthesizer").name == "supersaw"
+    assert K.voice_for("synthesizer", "pluck").name == "pluck"  # a part's own voice wins
+    assert K.voice_for("piano") is None  # the font plays it
+    assert all(not p.voice or not vocab.INSTRUMENTS[p.instrument].is_drum for s in K.styles.values() for p in s.parts)
 
 
 def test_roles_and_instrument_roles_are_consistent():
@@ -148,6 +161,11 @@ def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     ("styles.toml", 'colour = "triad"', "colour = 9", "style 'pop': field 'colour' must be a string, not 9"),
     ("styles.toml", 'colour = "triad"', 'colour = "jazzy"', "style 'pop': colour 'jazzy' is not one of triad"),
     ("styles.toml", '"I", "V", "vi", "IV"', '"I", "V8"', "style 'pop': progression chord 'V8' is not a Roman numeral"),
+    ("styles.toml", 'voice = "sub808"', 'voice = "tr909"', "style 'hip hop': part voice 'tr909' is not one of supersaw"),
+    ("voices.toml", 'oscillator = "saw"', 'oscillator = "noise"', "voice 'supersaw': oscillator 'noise' is not one of"),
+    ("voices.toml", "unison = 7", "unison = 12", "voice 'supersaw': field 'unison' is 12, outside 1..9"),
+    ("voices.toml", 'instruments = ["synth pad"]', 'instruments = ["synthesizer"]',
+     "voice '*': an instrument is the default of two voices"),
 ])
 def test_a_broken_record_is_one_line_naming_the_file_and_the_record(tmp_path, file, old, new, problem):
     path = broken_copy(tmp_path, file, old, new)

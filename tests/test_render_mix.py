@@ -155,7 +155,7 @@ def test_every_style_has_a_mix_record_that_loads():
 
 
 def copy_data(tmp_path):
-    for name in ("moods.toml", "genres.toml", "styles.toml"):
+    for name in ("moods.toml", "genres.toml", "styles.toml", "voices.toml"):
         shutil.copy(kn.DATA / name, tmp_path / name)
     return tmp_path / "styles.toml"
 

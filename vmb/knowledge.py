@@ -90,6 +90,37 @@ class StylePart:
     joins_at_energy: float = field(metadata=_in(0.0, 1.0))  # plays in bars whose energy reaches this
     volume: float = field(metadata=_in(0.0, 1.0))  # mix gain
     pan: float = field(metadata=_in(-1.0, 1.0))  # -1 left .. 1 right
+    voice: str = ""  # a Voice's name (voices.toml): the studio renderer plays the part on it; "": the GM font
+
+
+OSCILLATORS = ("saw", "square", "triangle", "sine")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A synth patch of ``voices.toml`` that vmb.render.analog plays; see that file's header."""
+
+    name: str
+    description: str
+    oscillator: str  # one of OSCILLATORS
+    unison: int = field(metadata=_in(1, 9))  # detuned copies, spread across the stereo field
+    detune_cents: float = field(metadata=_in(0.0, 60.0))  # the outermost copies' detune, each way
+    width: float = field(metadata=_in(0.0, 1.0))  # stereo spread of the copies
+    sub: float = field(metadata=_in(0.0, 1.0))  # level of a sine an octave below
+    cutoff_hz: float = field(metadata=_in(60.0, 20000.0))  # low-pass cutoff once the filter envelope has fallen
+    bright_cutoff_hz: float = field(metadata=_in(60.0, 20000.0))  # cutoff at the attack (the sweep's top)
+    filter_decay_s: float = field(metadata=_in(0.005, 8.0))  # how fast the cutoff falls from bright to dark
+    attack_s: float = field(metadata=_in(0.0, 4.0))
+    decay_s: float = field(metadata=_in(0.005, 8.0))
+    sustain: float = field(metadata=_in(0.0, 1.0))
+    release_s: float = field(metadata=_in(0.005, 8.0))
+    pitch_drop: float = field(metadata=_in(0.0, 24.0))  # semitones the attack starts above the note
+    pitch_decay_s: float = field(metadata=_in(0.001, 1.0))
+    glide_s: float = field(metadata=_in(0.0, 1.0))  # portamento into a note that overlaps the last (mono)
+    mono: bool  # one note at a time
+    drive: float = field(metadata=_in(0.0, 1.0))  # tanh saturation
+    level: float = field(metadata=_in(0.05, 2.0))  # output gain, to sit like the font's presets
+    instruments: tuple[str, ...] = ()  # vocab instruments this voice plays when a part names no voice
 
 
 # triad: plain; seventh: the scale's seventh; ninth: seventh and ninth; add9: the ninth without the
@@ -166,6 +197,13 @@ class Knowledge:
     roles: Mapping[str, Role]
     instrument_roles: Mapping[str, tuple[str, ...]]  # instrument name -> roles, best first
     family_roles: Mapping[str, tuple[str, ...]]  # instrument family -> roles, best first
+    voices: Mapping[str, Voice]  # synth patches (voices.toml)
+
+    def voice_for(self, instrument: str, named: str = "") -> Voice | None:
+        """The voice a part plays: the one it names, else the instrument's default voice, else None."""
+        if named:
+            return self.voices[named]
+        return next((v for v in self.voices.values() if instrument in v.instruments), None)
 
 
 @functools.cache
@@ -175,9 +213,10 @@ def knowledge() -> Knowledge:
 
 
 def load_knowledge(folder: str | Path) -> Knowledge:
-    """Read ``moods.toml``, ``genres.toml`` and ``styles.toml`` from ``folder`` and check them."""
+    """Read ``moods.toml``, ``genres.toml``, ``styles.toml`` and ``voices.toml`` from ``folder`` and check them."""
     folder = Path(folder)
-    moods_file, genres_file, styles_file = (folder / f"{n}.toml" for n in ("moods", "genres", "styles"))
+    moods_file, genres_file, styles_file, voices_file = (
+        folder / f"{n}.toml" for n in ("moods", "genres", "styles", "voices"))
     moods_doc = _read(moods_file, required=("moods",))
     genres_doc = _read(genres_file, required=("genres",))
     styles_doc = _read(styles_file, required=("styles", "roles", "instrument_roles", "family_roles"))
@@ -187,6 +226,16 @@ def load_knowledge(folder: str | Path) -> Knowledge:
     roles = _records(styles_file, "role", styles_doc["roles"], Role)
     instrument_roles = _role_lists(styles_file, "instrument", styles_doc["instrument_roles"], roles)
     family_roles = _role_lists(styles_file, "family", styles_doc["family_roles"], roles)
+    voices = _records(voices_file, "voice", _read(voices_file, required=("voices",))["voices"], Voice)
+    for voice in voices.values():
+        if voice.oscillator not in OSCILLATORS:
+            problem = f"oscillator {voice.oscillator!r} is not one of {', '.join(OSCILLATORS)}"
+            _fail(voices_file, "voice", voice.name, problem)
+        if voice.bright_cutoff_hz < voice.cutoff_hz:
+            _fail(voices_file, "voice", voice.name, "bright_cutoff_hz is below cutoff_hz")
+    defaults = [i for v in voices.values() for i in v.instruments]
+    if len(defaults) != len(set(defaults)):
+        _fail(voices_file, "voice", "*", "an instrument is the default of two voices")
 
     for mood in moods.values():
         _refers(moods_file, "mood", mood.name, "style", [mood.style], styles)
@@ -213,8 +262,10 @@ def load_knowledge(folder: str | Path) -> Knowledge:
             problem = f"mix reverb {style.mix.reverb!r} is not one of {', '.join(REVERBS)}"
             _fail(styles_file, "style", style.name, problem)
         _refers(styles_file, "style", style.name, "mix saturation_roles", style.mix.saturation_roles, roles)
+        _refers(styles_file, "style", style.name, "part voice", [p.voice for p in style.parts if p.voice], voices)
     _unique_names(styles_file, "style", {s.name: (s.aliases,) for s in styles.values()})
-    return Knowledge(*(MappingProxyType(t) for t in (moods, genres, styles, roles, instrument_roles, family_roles)))
+    tables = (moods, genres, styles, roles, instrument_roles, family_roles, voices)
+    return Knowledge(*(MappingProxyType(t) for t in tables))
 
 
 # --------------------------------------------------------------------------- reading and checking

@@ -223,6 +223,7 @@ class Track(JsonMixin):
     instrument: str = ""  # vocab instrument name
     volume: float = 1.0  # 0..1 mix gain
     pan: float = 0.0  # -1 left .. 1 right
+    voice: str = ""  # a synth voice of vmb/data/voices.toml the studio renderer plays it on; "": the GM program
 
 
 @dataclass

@@ -66,12 +66,20 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
         volume = part.volume * (0.5 if part.role == "pad" and not plan.has_beat else 1.0)
         program = chosen.kit if info.is_drum and part.role == "drums" else info.program
         tracks.append(Track(name=name, program=program, notes=notes, is_drum=info.is_drum,
-                            role=part.role, instrument=part.instrument, volume=volume, pan=part.pan))
+                            role=part.role, instrument=part.instrument, volume=volume, pan=part.pan,
+                            voice=_voice(part)))
     if hits:
         _strike_hits(tracks, plan, hits)
     return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
                  sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s,
                  ending_beat=plan.final, style=chosen.name)
+
+
+def _voice(part: Part) -> str:
+    """The synth voice a part plays in the studio: the style's, unless another instrument took the
+    part, else the instrument's default voice (the synthesizer's supersaw), else "" (the GM font)."""
+    voice = knowledge().voice_for(part.instrument, part.voice if part.instrument == part.voiced else "")
+    return voice.name if voice is not None else ""
 
 
 ENDING_RING_S = 2.0  # the closing chord is struck at least this long before the end, to die away
@@ -186,7 +194,8 @@ def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> l
     """
     asked = list(dict.fromkeys(normalize_instrument(i) for i in instruments))
     banned = {normalize_instrument(i) for i in excluded} - set(asked)
-    parts = [Part(s.role, s.instrument, s.pattern, s.joins_at_energy, s.volume, s.pan) for s in style.parts]
+    parts = [Part(s.role, s.instrument, s.pattern, s.joins_at_energy, s.volume, s.pan,
+                  voice=s.voice, voiced=s.instrument) for s in style.parts]
     lead = next((i for i in asked if "melody" in roles_for(i)), None)
     if lead is not None:  # "--instrument piano": the piano plays the tune, not only the chords
         _lead(parts, lead)

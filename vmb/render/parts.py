@@ -65,6 +65,8 @@ class Part:
     requested: bool = False
     state: dict = field(default_factory=dict)  # voicing, last pitch, arpeggio position
     register: int = 0  # semitones its register moves from the pattern's (the moods' register)
+    voice: str = ""  # the style's synth voice for the part (voices.toml), while it plays ``voiced``
+    voiced: str = ""  # the instrument the style named the voice for
 
     @property
     def low(self) -> int:

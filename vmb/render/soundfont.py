@@ -26,9 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError
+from vmb.knowledge import knowledge
 from vmb.types import Score
 
-from . import fluid
+from . import analog, fluid
 from .events import RELEASE_TAIL_S, SAMPLE_RATE, note_events, render_length, validate_score
 from .master import room_reverb
 from .synth import render_builtin, render_builtin_parts
@@ -289,7 +290,9 @@ def synthesize_parts(
     """Render each track of ``score`` on its own: ``(parts, synth)``, parts being float32 arrays
     of shape (n_samples, 2), one per track in ``score.tracks`` order (silent for a track without
     notes), dry (no room reverb; FluidSynth's reverb and chorus are off), with the track's volume
-    and pan. Their sum is what :func:`synthesize` renders with ``reverb=0`` (to float rounding).
+    and pan. A track with a synth voice (``Track.voice``, vmb/data/voices.toml) plays on
+    :mod:`vmb.render.analog`; every other track's part is what :func:`synthesize`, which plays
+    every track on the font, renders of it with ``reverb=0`` (to float rounding).
 
     ``groups`` (track indices, e.g. one group per stem): the parts are rendered a group at a
     time, when a part of the group is first asked for, and only that group is kept, so a long
@@ -300,15 +303,29 @@ def synthesize_parts(
     name, path = _resolve(backend, soundfont, sample_rate)
     n_samples = render_length(score, sample_rate)
 
-    def render(tracks_of: Score) -> list[np.ndarray]:
+    def render_font(tracks_of: Score) -> list[np.ndarray]:
         if name == "fluidsynth":
             return fluid.render_parts(tracks_of, sample_rate, n_samples, path)
         if name == "tinysoundfont":
             return render_tinysoundfont_parts(tracks_of, sample_rate, n_samples, path)
         return render_builtin_parts(tracks_of, sample_rate, n_samples)
 
+    def render(tracks_of: Score) -> list[np.ndarray]:
+        # Tracks with a synth voice play on vmb.render.analog; the font plays the rest.
+        voiced = {i for i, t in enumerate(tracks_of.tracks) if t.voice and t.notes}
+        if not voiced:
+            return render_font(tracks_of)
+        parts = render_font(dataclasses.replace(tracks_of, tracks=[
+            dataclasses.replace(t, notes=[]) if i in voiced else t for i, t in enumerate(tracks_of.tracks)]))
+        voices = knowledge().voices
+        for i in voiced:
+            track = tracks_of.tracks[i]
+            parts[i] = analog.render_track(tracks_of, track, voices[track.voice], sample_rate, n_samples)
+        return parts
+
     parts = render(score) if groups is None else GroupedParts(score, groups, render)
-    return parts, f"{name}:{path}" if path else name
+    synth = f"{name}:{path}" if path else name
+    return parts, synth + "+analog" if any(t.voice and t.notes for t in score.tracks) else synth
 
 
 class GroupedParts(Sequence):
