@@ -309,6 +309,8 @@ def test_describe_only(client):
     assert client.post("/api/describe", json={"seed": 1}).status_code == 400
     bad = client.post("/api/describe", files={"image": ("p.png", b"nothing", "image/png")})
     assert bad.status_code == 400 and "decoded" in bad.json()["error"]
+    still = client.post("/api/describe", files={"video": ("v.mp4", png_bytes(), "video/mp4")})
+    assert still.status_code == 400 and "/" not in still.json()["error"]
 
 
 def test_library_search(client):

@@ -357,6 +357,9 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
                 path = await run_in_threadpool(checked_image if kind == "image" else checked_video, saved)
                 seed = api.cli_arguments(seed=raw.get("seed", 0)).seed
                 description = await run_in_threadpool(api.describe_music, **{kind: path}, seed=seed)
+            except VmbError as exc:
+                exc.args = (job.hide_folder(str(exc)),)  # the message names no server folder
+                raise
             finally:
                 studio.jobs.discard(job)
         else:

@@ -289,7 +289,7 @@ async function again() {
   if (!job) return;
   try {
     const created = await call(`/api/jobs/${job.id}/again`, Object.assign({ method: "POST" }, auth(job)));
-    const seed = (job.options && job.options.seed || 0) + 1;
+    const seed = Number((job.options && job.options.seed) || 0) + 1; // a form sent it as text
     addJob(created, `${job.label} (seed ${seed})`, job.kind);
   } catch (err) {
     $("job-state").textContent = err.message;
