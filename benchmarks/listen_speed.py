@@ -1,8 +1,10 @@
 """Speed of the musicnn port: tagging 30 s of audio with both models, and the cold load time.
 
 Warm: the median of ``--repeats`` runs of ``tag_all([MTT, MSD], audio, rate)`` on 30 s of
-44.1 kHz stereo (a rendered vmb clip; the front end mixes, resamples and computes the log-mel
-once) after one untimed run, with its parts (front end, each model) timed alone. Cold: a fresh
+44.1 kHz stereo (drums + pad from ``vmb.listen.clips``; the front end mixes, resamples and
+computes the log-mel once) after one untimed run, with its parts (front end, each model) timed
+alone, and the models again in one pass of 16 patches (the pass size before
+``tagger.BATCH_PATCHES``: 90 MB maps taken fresh from the OS each time). Cold: a fresh
 Python process importing ``vmb.listen`` and loading both shipped taggers. Issue #12's target:
 <= 0.3 s for 30 s with both models on 2 cores. The machine may be shared: the 1-minute load
 average is printed beside the numbers, and each time comes with the process CPU seconds (all
@@ -11,8 +13,14 @@ threads), which other users' load inflates much less than the wall time.
 The floor: the graph costs 2.8 GFLOP per 3 s patch and model (1.14 G multiply-adds in the two
 timbral convolutions, 0.2 G in the temporal ones, 0.06 G in the mid end), so 30 s with both
 models is 56 GFLOP; one core of this machine's AVX2 CPU reaches about 75 GFLOPS in a plain
-float32 matrix product (oneDNN's convolutions reach 35-50 here), so two cores need at least
-~0.4 s even at full matrix-product speed.
+float32 matrix product, and oneDNN's timbral convolutions reach 53-56 GFLOPS in passes of 2
+patches (measured with 1 thread on a loaded machine), so two cores need at least ~0.4 s even
+at full matrix-product speed and ~0.5 s at the convolutions' speed: the 0.3 s target needs
+fewer FLOPs, not faster ones. Tried and measured slower or no faster (1 thread, 2 patches):
+the timbral convolutions as im2col + one GEMM (1.9x slower for the 38-band kernels), as a
+conv1d with the mel bands as batch and the kernel's bands as channels (same), channels-last
+(3%), and as a DFT along the bands (one complex product per bin, then a real inverse-DFT
+GEMM over the valid bands: 1.8-2.3x slower: the small-K products are memory-bound).
 
 Sanity: the top-5 tags of both models for a few synthetic signals (``vmb.listen.clips``).
 
@@ -33,6 +41,7 @@ import numpy as np
 import torch
 
 from vmb.listen import clips, frontend, load_tagger, tag_all
+from vmb.listen.tagger import BATCH_PATCHES
 
 COLD = """
 import json, time
@@ -93,6 +102,7 @@ def main() -> None:
     total16 = median_time(lambda: tag_all(taggers, mono16, 16000), args.repeats)
     front = median_time(lambda: frontend.log_mel(frontend.to_mono_16k(audio, rate)), args.repeats)
     models = {t.name: median_time(lambda t=t: t.run_patches(x), args.repeats) for t in taggers}
+    one_pass = median_time(lambda: [t.run_patches(x, batch_size=16) for t in taggers], args.repeats)
 
     print(f"musicnn port, {args.threads} threads, torch {torch.__version__}, load average {os.getloadavg()[0]:.2f}")
     print(f"cold: import torch {cold['import_torch_s']:.2f} s, import vmb.listen {cold['import_vmb_listen_s']:.2f} s, "
@@ -103,6 +113,7 @@ def main() -> None:
     print(f"  front end (mix, resample, log-mel): {fmt(front)}")
     for name, t in models.items():
         print(f"  {name} forward, {len(x)} patches: {fmt(t)}")
+    print(f"  both forwards in one pass of 16 patches (before BATCH_PATCHES={BATCH_PATCHES}): {fmt(one_pass)}")
 
     print("\nsanity: top-5 tags (clip mean over 3 s patches)")
     signals = {name: (build(rate), rate) for name, (build, rate) in clips.GOLDEN_CLIPS.items()}

@@ -2,7 +2,8 @@
 
 ``load_tagger("MTT_musicnn" | "MSD_musicnn")`` reads the shipped weights once per process;
 ``Tagger.tag(audio, sample_rate)`` runs the front end (``vmb.listen.frontend``) and all 3 s
-patches through the model in one batch. ``tag_all`` shares one front end between taggers.
+patches through the model, a few per pass (:data:`BATCH_PATCHES`). ``tag_all`` shares one
+front end between taggers.
 
 Weights files are safetensors written by ``scripts/convert_musicnn.py``: float32 tensors under
 the names of :class:`~vmb.listen.model.Musicnn`, and metadata ``format`` ("vmb-musicnn"),
@@ -32,6 +33,12 @@ FORMAT = "vmb-musicnn"
 VERSION = 1
 MODEL_NAMES = ("MTT_musicnn", "MSD_musicnn")
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data" / "musicnn"
+# Patches per forward pass. Small passes are faster: the largest convolution map is 9 MB per
+# patch (204 x 187 x 59 floats), and a pass over 10 patches allocates ~90 MB maps that the
+# allocator takes fresh from the OS every time (page faults) and that no cache holds. Both
+# models on 10 patches, one thread, best of 6 (benchmarks/listen_speed.py's machine, loaded):
+# 1.02 s CPU in passes of 2, 1.12 s of 1 or 4, 1.71 s of 16.
+BATCH_PATCHES = 2
 
 
 @dataclass(frozen=True)
@@ -101,11 +108,10 @@ class Tagger:
             patch_starts=starts * frontend.HOP / frontend.SAMPLE_RATE, padded=padded,
         )
 
-    def run_patches(self, patches: np.ndarray, *, batch_size: int = 16) -> dict[str, np.ndarray]:
+    def run_patches(self, patches: np.ndarray, *, batch_size: int = BATCH_PATCHES) -> dict[str, np.ndarray]:
         """Log-mel patches (P, T, 96) -> {"tags", "logits", "penultimate", "max_pool"} float32
-        numpy arrays. Up to ``batch_size`` patches (48 s of audio) go through one forward pass:
-        30 s is one pass, and a long file does not hold all its convolution maps at once (the
-        largest, 204 x 187 x 59 floats, is 9 MB per patch: 144 MB for 16)."""
+        numpy arrays, ``batch_size`` patches per forward pass (patches are independent: the
+        result does not depend on it beyond float rounding order)."""
         x = torch.from_numpy(np.ascontiguousarray(patches, dtype=np.float32))
         if x.ndim != 3 or len(x) == 0:
             raise ValueError(f"expected log-mel patches (P, T, F) with P >= 1, got shape {tuple(x.shape)}")
