@@ -6,7 +6,7 @@ tender, each with acoustic and electronic tracks, ~30 s to 3 min): music of the 
 library holds, with no vocals and a spread of tempo, energy and instrumentation. Each track is
 read the way ``vmb library add`` reads an audio file (``vmb.retrieve.analyze_audio.load_audio``:
 the first 300 s, mono, 22.05 kHz) and heard the way auto-tagging hears it
-(``vmb.listen.attributes.hear``: at most 16 patches spread over the track); the statistic per
+(``vmb.listen.attributes.hear``: at most 10 patches spread over the track); the statistic per
 model and tag is the clip probability (mean of the patch probabilities), whose mean and std
 (ddof 0) over the tracks are stored (see :mod:`vmb.listen.attributes`).
 

@@ -4,9 +4,9 @@ The library's auto-tagging (:class:`vmb.retrieve.musicnn.MusicnnTagger`) reads a
 musicnn models and turns the tags into attribute values through the one table,
 :mod:`vmb.listen.tagmap`. Definitions (N = reference clips, P = patches of a clip):
 
-- *Patches*: :func:`hear` tags at most ``max_patches`` 3 s patches of a clip (16 = 48 s, one
-  forward pass per model), spread evenly over it (all of them when the clip has no more), so a
-  long file is heard from its intro to its end at a fixed cost.
+- *Patches*: :func:`hear` tags at most ``max_patches`` 3 s patches of a clip (10 = 30 s of
+  audio, about 1 s of one core for both models), spread evenly over it (all of them when the
+  clip has no more), so a long file is heard from its intro to its end at a fixed cost.
 - *Clip probability* of a tag: the mean of its per-patch probabilities (musicnn's own pooling,
   :attr:`vmb.listen.TagResult.tags`).
 - *Reference*: the mean and standard deviation (ddof 0) of every tag's clip probability over a fixed
@@ -50,7 +50,7 @@ from vmb.listen.tagmap import ATTRIBUTES, ENERGY_TAGS, MODEL_PREFIX, PROXIES, TA
 __all__ = ["HeardAttributes", "MAX_PATCHES", "Reference", "STD_FLOOR", "TOP", "energy", "hear", "load_reference",
            "read_attributes", "reference_path", "value_scores", "Z_MIN", "zscores"]
 
-MAX_PATCHES = 16  # 48 s of audio: one forward pass per model
+MAX_PATCHES = 10  # 30 s of audio
 STD_FLOOR = 0.02  # probability: below it a tag's spread over the reference is taken as this
 TOP = {"genre": 2, "mood": 3, "instrument": 3}
 Z_MIN = 0.5
@@ -127,7 +127,7 @@ def hear(audio: np.ndarray, sample_rate: int, *, taggers: tuple[Tagger, ...] | N
     x, starts = x[keep], starts[keep]
     out = {}
     for t in taggers:
-        r = t.run_patches(x, batch_size=max_patches)
+        r = t.run_patches(x)
         out[t.name] = TagResult(model=t.name, tag_names=t.tag_names, patch_tags=r["tags"], logits=r["logits"],
                                 penultimate=r["penultimate"], max_pool=r["max_pool"],
                                 patch_starts=starts * frontend.HOP / frontend.SAMPLE_RATE, padded=padded)
