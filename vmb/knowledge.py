@@ -1,9 +1,10 @@
 """What vmb knows about moods, genres and arrangement styles: records read from ``vmb/data``.
 
-Three TOML files hold one record per item, with named fields (each file's header explains
-them): ``moods.toml`` (:class:`Mood`), ``genres.toml`` (:class:`Genre`) and ``styles.toml``
+Four TOML files hold one record per item, with named fields (each file's header explains
+them): ``moods.toml`` (:class:`Mood`), ``genres.toml`` (:class:`Genre`), ``styles.toml``
 (:class:`Style` with its :class:`StylePart` list, the :class:`Role` records, and the roles
-each instrument takes). They are the source of truth: ``vocab.MOODS``, ``vocab.GENRES``, the
+each instrument takes) and ``voices.toml`` (:class:`Voice`: the synth patches the studio
+renderer plays). They are the source of truth: ``vocab.MOODS``, ``vocab.GENRES``, the
 text describer's tables in ``vmb.describe.text_lexicon`` and ``vmb.render.styles.STYLES``
 are views derived from them, so adding a mood or a genre edits one record.
 
