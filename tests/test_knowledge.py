@@ -88,9 +88,9 @@ def test_every_voice_is_complete_and_its_instruments_exist():
         assert voice.cutoff_hz <= voice.bright_cutoff_hz, name
         for instrument in voice.instruments:
             assert instrument in vocab.INSTRUMENTS and not vocab.INSTRUMENTS[instrument].is_drum, name
-    assert K.voice_for("synthesizer").name == "supersaw"
-    assert K.voice_for("synthesizer", "pluck").name == "pluck"  # a part's own voice wins
-    assert K.voice_for("piano") is None  # the font plays it
+    assert K.voice_for("synth pad").name == "analog_pad"
+    assert K.voice_for("synth pad", "warm_pad").name == "warm_pad"  # a part's own voice wins
+    assert K.voice_for("piano") is None and K.voice_for("synthesizer") is None  # the font plays them
     assert all(not p.voice or not vocab.INSTRUMENTS[p.instrument].is_drum for s in K.styles.values() for p in s.parts)
 
 
@@ -164,7 +164,7 @@ def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     ("styles.toml", 'voice = "sub808"', 'voice = "tr909"', "style 'hip hop': part voice 'tr909' is not one of supersaw"),
     ("voices.toml", 'oscillator = "saw"', 'oscillator = "noise"', "voice 'supersaw': oscillator 'noise' is not one of"),
     ("voices.toml", "unison = 7", "unison = 12", "voice 'supersaw': field 'unison' is 12, outside 1..9"),
-    ("voices.toml", 'instruments = ["synth pad"]', 'instruments = ["synthesizer"]',
+    ("voices.toml", 'instruments = ["synth pad"]', 'instruments = ["synth bass"]',
      "voice '*': an instrument is the default of two voices"),
 ])
 def test_a_broken_record_is_one_line_naming_the_file_and_the_record(tmp_path, file, old, new, problem):

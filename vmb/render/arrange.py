@@ -77,7 +77,7 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
 
 def _voice(part: Part) -> str:
     """The synth voice a part plays in the studio: the style's, unless another instrument took the
-    part, else the instrument's default voice (the synthesizer's supersaw), else "" (the GM font)."""
+    part, else the instrument's default voice (the synth pad's analog pad), else "" (the GM font)."""
     voice = knowledge().voice_for(part.instrument, part.voice if part.instrument == part.voiced else "")
     return voice.name if voice is not None else ""
 
