@@ -192,6 +192,8 @@ def test_symbolic_files_keep_the_rule_tags_and_other_taggers_stay_selectable(tmp
     assert isinstance(build_library_tagger("rules"), RuleTagger)
     with pytest.raises(VmbError, match="CLAP checkpoint"):
         build_library_tagger("clap")
+    with pytest.raises(VmbError, match=f"CLAP checkpoint {tmp_path}: no config.json"):
+        build_library_tagger("clap", clap_model=str(tmp_path))
     with pytest.raises(VmbError, match="unknown tagger"):
         build_library_tagger("passt")
     args = build_parser().parse_args(["library", "add", "music", "--tagger", "rules"])

@@ -157,6 +157,8 @@ def build_library_tagger(name: str = "musicnn", *, clap_model: str | None = None
     if name == "clap":
         if not clap_model:
             raise VmbError("the clap tagger needs a local CLAP checkpoint folder (--clap-model DIR)")
+        if not (Path(clap_model) / "config.json").is_file():  # say so once, not once per file
+            raise VmbError(f"CLAP checkpoint {clap_model}: no config.json there")
         from vmb.retrieve.clap import ClapTagger
 
         return ClapTagger(clap_model)
