@@ -35,6 +35,18 @@ def _save(fig, path: str | os.PathLike) -> Path:
     return Path(path)
 
 
+def _bars(starts: np.ndarray, widths: np.ndarray, rows: np.ndarray, height: float, alpha: np.ndarray, colour):
+    """One note per rectangle, all in one collection: a thousand notes draw in milliseconds, where
+    a patch per note took seconds."""
+    from matplotlib.collections import PolyCollection
+
+    x0, x1, y0, y1 = starts, starts + widths, rows - height / 2, rows + height / 2
+    boxes = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], 1)
+    faces = np.tile(np.array(colour, dtype=float), (len(rows), 1))
+    faces[:, 3] = alpha
+    return PolyCollection(boxes, facecolors=faces, edgecolors="none")
+
+
 def plot_score(score: Score, path: str | os.PathLike) -> Path:
     """Piano roll of ``score`` as a PNG: time in seconds, one colour per track, drums in their own
     lane below, section boundaries and names on top, bar lines faint. Returns the path."""
@@ -62,13 +74,11 @@ def plot_score(score: Score, path: str | os.PathLike) -> Path:
         widths = np.array([sec(n.start + n.duration) for n in track.notes]) - starts
         alpha = np.array([0.35 + 0.65 * n.velocity / 127 for n in track.notes])
         if track.is_drum:
-            rows_y = [hits.index(n.pitch) for n in track.notes]
-            lane.barh(rows_y, np.maximum(widths, 0.04), left=starts, height=0.7, color=colour, alpha=0.8)
+            rows_y = np.array([hits.index(n.pitch) for n in track.notes], dtype=float)
+            lane.add_collection(_bars(starts, np.maximum(widths, 0.04), rows_y, 0.7, np.full(len(rows_y), 0.8), colour))
         else:
-            pitches = [n.pitch for n in track.notes]
-            colour_rgba = np.tile(np.array(colour), (len(pitches), 1))
-            colour_rgba[:, 3] = alpha
-            roll.barh(pitches, widths, left=starts, height=0.8, color=colour_rgba, edgecolor="none")
+            pitches = np.array([n.pitch for n in track.notes], dtype=float)
+            roll.add_collection(_bars(starts, widths, pitches, 0.8, alpha, colour))
         label = track.name + (f" ({track.instrument})" if track.instrument and track.instrument not in track.name else "")
         legend.append(Patch(color=colour, label=label))
 
