@@ -22,6 +22,12 @@ conv1d with the mel bands as batch and the kernel's bands as channels (same), ch
 (3%), and as a DFT along the bands (one complex product per bin, then a real inverse-DFT
 GEMM over the valid bands: 1.8-2.3x slower: the small-K products are memory-bound).
 
+Measured (2 threads, load average 1.98, i.e. this benchmark alone): both models on 30 s of
+44.1 kHz stereo 0.621 s wall (1.20 s CPU), each model alone 0.28-0.29 s; the same models in one
+pass of 16 patches, as before BATCH_PATCHES: 1.05 s. Under other users' load (4-6 on 2 cores) the
+models run side by side (``tagger.side_by_side``): two models on two threads one after the other
+stalled at every OpenMP barrier (4.3-5.1 s wall).
+
 Sanity: the top-5 tags of both models for a few synthetic signals (``vmb.listen.clips``).
 
 Run: python benchmarks/listen_speed.py [--threads 2] [--seconds 30] [--repeats 7]

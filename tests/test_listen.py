@@ -240,6 +240,24 @@ def test_weights_file_round_trip_and_errors(tmp_path):
         load_tagger("MSD_vgg")
 
 
+def test_models_side_by_side_give_the_same_results_and_restore_the_thread_count():
+    taggers = [build_tagger("debug", seed=1), build_tagger("debug", seed=2)]
+    x = np.random.default_rng(0).standard_normal((3, 187, 96)).astype(np.float32)
+    serial = [t.run_patches(x) for t in taggers]
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        seen = []
+        both = tagger_module.side_by_side(
+            [lambda t=t: (seen.append(torch.get_num_threads()), t.run_patches(x))[1] for t in taggers])
+        assert torch.get_num_threads() == 2 and seen == [1, 1]  # one thread each, restored after
+    finally:
+        torch.set_num_threads(before)
+    for one, other in zip(serial, both):
+        for key in one:
+            assert np.allclose(one[key], other[key], atol=1e-5), key
+
+
 # --- lazy loading -------------------------------------------------------------------------------
 
 def test_pipeline_and_ingest_imports_do_not_import_the_tagger():

