@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from vmb.generate.ecmg import EcmgPipeline
-from vmb.generate.fake import fake_lead_sheet
 from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.testing import fake_lead_sheet
 from vmb.types import Attributes
 
 
@@ -63,9 +63,9 @@ def main() -> None:
     }
     if args.train_steps:
         from vmb.generate.data import TrainingSet, build_tunes
-        from vmb.generate.fake import fake_entries
         from vmb.generate.sampler import sample_times
         from vmb.generate.train import flow_loss, to_torch
+        from vmb.testing import fake_entries
 
         entries = fake_entries(32)
         ts = TrainingSet(build_tunes(entries), np.zeros((32, 384), np.float32))

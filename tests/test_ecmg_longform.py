@@ -6,9 +6,9 @@ import torch
 
 from vmb import VmbError
 from vmb.generate.ecmg import EcmgPipeline, energy_to_density
-from vmb.generate.fake import fake_lead_sheet
 from vmb.generate.longform import HOP_BARS, default_sections, n_windows, overlap_callback, plan_windows, stitch
 from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.testing import fake_lead_sheet
 from vmb.types import Attributes, Section
 
 from test_ecmg_model import randomize, single_thread  # noqa: F401 (autouse fixture)
@@ -91,9 +91,9 @@ def test_windows_join_continuously(pipe):
 def test_density_projection_brings_every_window_into_its_bin():
     from vmb.generate.conditioning import density_range
     from vmb.generate.ecmg import project_density
-    from vmb.generate.fake import fake_lead_sheet
     from vmb.generate.longform import plan_windows
     from vmb.generate.representation import PianoRoll, melody_runs, step_mask
+    from vmb.testing import fake_lead_sheet
 
     sheet = fake_lead_sheet(2, n_bars=16)
     roll = PianoRoll().encode(sheet, n_bars=16)
@@ -134,7 +134,7 @@ def test_bad_requests(pipe, tmp_path):
 
 def test_a_take_too_close_to_the_broad_reference_is_redone_more_loosely(pipe, monkeypatch):
     import vmb.generate.ecmg as ecmg
-    from vmb.generate.fake import fake_lead_sheet
+    from vmb.testing import fake_lead_sheet
 
     broad = fake_lead_sheet(5, n_bars=8)
     attrs = Attributes(mode="major", meter="4/4", tempo_bpm=100)

@@ -10,8 +10,8 @@ from vmb.evaluate.symbolic import (
     note_density, pitch_class_entropy, rhythm_similarity, scale_consistency,
 )
 from vmb.generate.data import DropRates, TrainingSet, build_tunes
-from vmb.generate.fake import fake_entries, fake_lead_sheet
 from vmb.generate.metrics import sample_metrics
+from vmb.testing import fake_entries, fake_lead_sheet
 from vmb.types import Note
 
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from vmb.generate.fake import fake_lead_sheet
 from vmb.generate.representation import (
     LAYOUT, SEGMENT_STEPS, PianoRoll, bar_steps, beat_to_step, crop_segment, match_chord, step_to_beat,
 )
+from vmb.testing import fake_lead_sheet
 from vmb.types import Chord, LeadSheet, Note
 
 

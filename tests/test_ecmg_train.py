@@ -11,11 +11,11 @@ from vmb import VmbError
 from vmb.generate.data import (
     DropRates, TrainingSet, build_tunes, load_entries, segment_attributes, stretch, window,
 )
-from vmb.generate.fake import fake_entries
 from vmb.generate.model import EcmgConfig, EcmgModel
 from vmb.generate.representation import PianoRoll, densify
 from vmb.generate.sampler import sample_times
 from vmb.generate.train import TrainConfig, flow_loss, to_torch, train
+from vmb.testing import fake_entries
 
 from test_ecmg_model import single_thread  # noqa: F401 (autouse fixture)
 

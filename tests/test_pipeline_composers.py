@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from vmb import VmbError
-from vmb.generate.fake import fake_entries
 from vmb.pipeline.composers import COMPOSERS, DEFAULT_GENERATOR, ComposeRequest, get_composer
 from vmb.pipeline.plan import plan_music
+from vmb.testing import fake_entries
 from vmb.types import Attributes, Reference, Retrieval
 
 

@@ -1,4 +1,7 @@
-"""Small synthetic lead sheets and library entries, for tests and quick runs (no corpus needed).
+"""Fakes of vmb's data for tests, benchmarks and quick runs: the one home of test fakes.
+
+Small synthetic lead sheets and library entries (no corpus needed), importable by the tests,
+the benchmarks and users' own tests alike; depends only on the shared modules.
 
 Melodies walk the scale in 8ths and quarters on the 16th grid; chords are diatonic triads,
 one per bar (two per 4/4 bar at random); sections are 4-bar phrases lettered A A B A.
