@@ -30,9 +30,9 @@ import numpy as np
 import torch
 
 from vmb.evaluate.symbolic import compare_melodies, evaluate_melody
-from vmb.generate.conditioning import DENSITY_EDGES, density_bin
-from vmb.generate.data import load_entries
 from vmb.generate.ecmg import EcmgPipeline
+from vmb.generate.ecmg.conditioning import DENSITY_EDGES, density_bin
+from vmb.generate.ecmg.data import load_entries
 from vmb.theory import KK_MAJOR, KK_MINOR, bar_beats
 from vmb.types import Attributes, LeadSheet, Note
 from vmb.vocab import KEY_NAMES, TEMPO_CLASSES, key_pitch_class

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from vmb.generate.ecmg import EcmgPipeline
-from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
 from vmb.testing import fake_lead_sheet
 from vmb.types import Attributes
 
@@ -62,9 +62,9 @@ def main() -> None:
         "parts_median": {k: statistics.median(p[k] for p in parts) for k in parts[0]},
     }
     if args.train_steps:
-        from vmb.generate.data import TrainingSet, build_tunes
-        from vmb.generate.sampler import sample_times
-        from vmb.generate.train import flow_loss, to_torch
+        from vmb.generate.ecmg.data import TrainingSet, build_tunes
+        from vmb.generate.ecmg.sampler import sample_times
+        from vmb.generate.ecmg.train import flow_loss, to_torch
         from vmb.testing import fake_entries
 
         entries = fake_entries(32)

@@ -4,7 +4,9 @@
   still a dependency);
 - no ``from module import _private`` across modules;
 - a stage package imports no other stage package (only the shared modules and pure metrics);
-- nothing below the shells (the CLI, the server and the public API over them) imports a shell.
+- nothing below the shells (the CLI, the server and the public API over them) imports a shell;
+- the two generators (``vmb.generate.baseline``, ``vmb.generate.ecmg``) never import each other;
+- no vmb module imports the test fakes (``vmb.testing``).
 """
 
 from __future__ import annotations
@@ -139,6 +141,24 @@ def _is_shell(module: str) -> bool:
 def test_only_shells_import_shells():
     bad = [(module, target) for module in MODULES if not _is_shell(module) and module not in SHELL_ENTRY_POINTS
            for target, _name in _imports(module) if _is_shell(target)]
+    assert bad == []
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
+
+
+def test_the_two_generators_import_each_other_nowhere():
+    generators = ("vmb.generate.baseline", "vmb.generate.ecmg")
+    assert all(g in MODULES for g in generators)
+    bad = [(module, target) for module in MODULES for target, _name in _imports(module)
+           for mine, other in (generators, generators[::-1]) if _within(module, mine) and _within(target, other)]
+    assert bad == []
+
+
+def test_nothing_in_vmb_imports_the_fakes():
+    bad = [(module, target) for module in MODULES if module != "vmb.testing"
+           for target, _name in _imports(module) if _within(target, "vmb.testing")]
     assert bad == []
 
 

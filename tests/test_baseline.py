@@ -7,7 +7,7 @@ import pytest
 
 from vmb import VmbError
 from vmb.generate.baseline import compose_lead_sheet
-from vmb.generate.baseline_parts import HIGH, LOW
+from vmb.generate.baseline.parts import HIGH, LOW
 from vmb.types import Attributes, Chord, LeadSheet, Note, Section
 from vmb.vocab import key_pitch_class
 

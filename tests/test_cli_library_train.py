@@ -87,7 +87,7 @@ def test_train_then_generate_with_ecmg(tmp_path, capsys):
 
 
 def test_ecmg_without_checkpoint_is_one_line_error(tmp_path, capsys, monkeypatch):
-    import vmb.generate.ecmg as ecmg
+    import vmb.generate.ecmg.pipeline as ecmg
 
     monkeypatch.setattr(ecmg, "default_checkpoint_path", lambda: tmp_path / "absent.pt")
     ecmg.load_ecmg.cache_clear()
@@ -99,7 +99,7 @@ def test_ecmg_without_checkpoint_is_one_line_error(tmp_path, capsys, monkeypatch
 
 def test_default_generator_is_ecmg_with_the_shipped_checkpoint(tmp_path, capsys):
     from vmb.generate.ecmg import default_checkpoint_path
-    from vmb.generate.checkpoint import read_checkpoint
+    from vmb.generate.ecmg.checkpoint import read_checkpoint
 
     shipped = default_checkpoint_path()
     assert shipped.stat().st_size <= 30 * 2**20  # the package budget

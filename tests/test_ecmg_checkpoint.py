@@ -4,8 +4,8 @@ import torch
 import pytest
 
 from vmb import VmbError
-from vmb.generate.checkpoint import load_checkpoint, read_checkpoint
-from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.checkpoint import load_checkpoint, read_checkpoint
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
 
 from test_ecmg_model import make_conditions, randomize, single_thread  # noqa: F401 (autouse fixture)
 
@@ -90,7 +90,7 @@ def test_wrong_shapes_and_configs(saved):
 
 
 def test_export_halves_the_file(saved, tmp_path):
-    from vmb.generate.checkpoint import export_checkpoint
+    from vmb.generate.ecmg.checkpoint import export_checkpoint
 
     model, path = saved
     small = export_checkpoint(path, tmp_path / "ship.pt", EcmgModel)

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from vmb import VmbError
-from vmb.generate.ecmg import EcmgPipeline, energy_to_density
-from vmb.generate.longform import HOP_BARS, default_sections, n_windows, overlap_callback, plan_windows, stitch
-from vmb.generate.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.longform import HOP_BARS, default_sections, n_windows, overlap_callback, plan_windows, stitch
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.pipeline import EcmgPipeline, energy_to_density
 from vmb.testing import fake_lead_sheet
 from vmb.types import Attributes, Section
 
@@ -80,7 +80,7 @@ def test_windows_join_continuously(pipe):
     assert windows.shape[0] == len(out.windows) > 1
     for k in range(1, windows.shape[0]):
         assert torch.equal(windows[k - 1, 48:], windows[k, :16])
-    from vmb.generate.longform import stitch
+    from vmb.generate.ecmg.longform import stitch
 
     pieces = stitch(windows.numpy(), out.roll.shape[0] // 16)
     assert np.array_equal(pieces[48:64], windows[1, :16].numpy())
@@ -89,10 +89,10 @@ def test_windows_join_continuously(pipe):
 
 
 def test_density_projection_brings_every_window_into_its_bin():
-    from vmb.generate.conditioning import density_range
-    from vmb.generate.ecmg import project_density
-    from vmb.generate.longform import plan_windows
-    from vmb.generate.representation import PianoRoll, melody_runs, step_mask
+    from vmb.generate.ecmg.conditioning import density_range
+    from vmb.generate.ecmg.longform import plan_windows
+    from vmb.generate.ecmg.pipeline import project_density
+    from vmb.generate.ecmg.representation import PianoRoll, melody_runs, step_mask
     from vmb.testing import fake_lead_sheet
 
     sheet = fake_lead_sheet(2, n_bars=16)
@@ -133,7 +133,7 @@ def test_bad_requests(pipe, tmp_path):
 
 
 def test_a_take_too_close_to_the_broad_reference_is_redone_more_loosely(pipe, monkeypatch):
-    import vmb.generate.ecmg as ecmg
+    import vmb.generate.ecmg.pipeline as ecmg
     from vmb.testing import fake_lead_sheet
 
     broad = fake_lead_sheet(5, n_bars=8)

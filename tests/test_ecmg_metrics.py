@@ -9,8 +9,8 @@ from vmb.evaluate.symbolic import (
     compare_melodies, contour_similarity, evaluate_melody, groove_consistency, longest_shared_run,
     note_density, pitch_class_entropy, rhythm_similarity, scale_consistency,
 )
-from vmb.generate.data import DropRates, TrainingSet, build_tunes
-from vmb.generate.metrics import sample_metrics
+from vmb.generate.ecmg.data import DropRates, TrainingSet, build_tunes
+from vmb.generate.ecmg.metrics import sample_metrics
 from vmb.testing import fake_entries, fake_lead_sheet
 from vmb.types import Note
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from vmb.generate.conditioning import ATTRIBUTE_SIZES, Conditions
-from vmb.generate.model import EcmgConfig, EcmgModel
-from vmb.generate.sampler import FlowSampler, noisy
+from vmb.generate.ecmg.conditioning import ATTRIBUTE_SIZES, Conditions
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.sampler import FlowSampler, noisy
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from vmb.generate.representation import (
+from vmb.generate.ecmg.representation import (
     LAYOUT, SEGMENT_STEPS, PianoRoll, bar_steps, beat_to_step, crop_segment, match_chord, step_to_beat,
 )
 from vmb.testing import fake_lead_sheet
@@ -109,7 +109,7 @@ def test_crop_segment_pads_with_silence():
 
 
 def test_to_mode_moves_the_third_sixth_and_seventh_and_back():
-    from vmb.generate.representation import to_mode
+    from vmb.generate.ecmg.representation import to_mode
 
     sheet = LeadSheet(melody=[Note(60 + pc, float(i), 1.0) for i, pc in enumerate([0, 2, 4, 5, 7, 9, 11])],
                       chords=[Chord(0.0, 7.0, 0, "maj")], key="C", mode="major", meter="4/4", length_beats=8.0)

@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from vmb import VmbError
-from vmb.generate.data import (
+from vmb.generate.ecmg.data import (
     DropRates, TrainingSet, build_tunes, load_entries, segment_attributes, stretch, window,
 )
-from vmb.generate.model import EcmgConfig, EcmgModel
-from vmb.generate.representation import PianoRoll, densify
-from vmb.generate.sampler import sample_times
-from vmb.generate.train import TrainConfig, flow_loss, to_torch, train
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.representation import PianoRoll, densify
+from vmb.generate.ecmg.sampler import sample_times
+from vmb.generate.ecmg.train import TrainConfig, flow_loss, to_torch, train
 from vmb.testing import fake_entries
 
 from test_ecmg_model import single_thread  # noqa: F401 (autouse fixture)
@@ -124,7 +124,7 @@ def test_bad_data_paths(tmp_path):
 
 def test_varied_broad_reference_is_related_but_not_a_copy(entries):
     from vmb.evaluate.symbolic import compare_melodies
-    from vmb.generate.data import vary
+    from vmb.generate.ecmg.data import vary
 
     rep = PianoRoll()
     for seed, tune in enumerate(build_tunes(entries)[:6]):
@@ -169,8 +169,8 @@ def test_folder_of_midi_files_becomes_lead_sheets_through_the_library_reader(tmp
 def test_melody_weight_scales_the_melody_channels_of_the_loss():
     import torch
 
-    from vmb.generate.representation import LAYOUT
-    from vmb.generate.train import flow_loss
+    from vmb.generate.ecmg.representation import LAYOUT
+    from vmb.generate.ecmg.train import flow_loss
 
     class Zero:  # predicts zero velocity: the error is the target itself
         def __call__(self, x, t, cond):

@@ -12,7 +12,7 @@ from vmb.cli.options import finite_float, positive_int, seconds, seed_value
 def cmd_train(args: argparse.Namespace) -> int:
     if args.model_name == "mmdm":
         return _train_mmdm(args)
-    from vmb.generate.train import TrainConfig, train
+    from vmb.generate.ecmg.train import TrainConfig, train
 
     cfg = TrainConfig(
         data=args.data, out_dir=args.out or "runs/ecmg", model=args.model, steps=10000 if args.steps is None else args.steps,

@@ -21,7 +21,7 @@ def training_entries(source: str | os.PathLike | None) -> list[LibraryEntry] | N
     """Entries for ``source`` when it holds score files; None when the trainer reads it itself
     (None = the shipped corpus, or a JSONL file). Unreadable scores in a folder are skipped
     with one warning that counts them; a single unreadable file is a VmbError."""
-    from vmb.generate.data import read_jsonl
+    from vmb.generate.ecmg.data import read_jsonl
     from vmb.retrieve.analyze_symbolic import MIDI_SUFFIXES, SCORE_SUFFIXES
     from vmb.retrieve.ingest import analyze_file
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import torch
 
-from vmb.generate.conditioning import Conditions
+from vmb.generate.ecmg.conditioning import Conditions
 
 # callback(x, t_next) -> x: lets long-form generation average window overlaps and paint in
 # known bars after every step (x is the state at flow time t_next).

@@ -17,7 +17,7 @@ import copy
 import torch
 from torch import nn
 
-from vmb.generate.dit import DiT
+from vmb.generate.ecmg.dit import DiT
 
 
 def zero_linear(width: int) -> nn.Linear:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vmb import VmbError
-from vmb.generate.baseline_parts import (
+from vmb.generate.baseline.parts import (
     HIGH,
     LOW,
     Bar,

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError
-from vmb.generate.conditioning import attribute_ids, density_bin, register_bin, role_of_section
-from vmb.generate.representation import (
+from vmb.generate.ecmg.conditioning import attribute_ids, density_bin, register_bin, role_of_section
+from vmb.generate.ecmg.representation import (
     BARS_PER_SEGMENT,
     MELODY_LOW,
     STEPS_PER_BAR,
@@ -46,7 +46,7 @@ from vmb.vocab import SCALES, TEMPO_CLASSES, tempo_class_of
 
 def default_tunes_path() -> Path:
     """The shipped tune corpus, ``vmb/data/tunes.jsonl.gz``."""
-    return Path(__file__).resolve().parent.parent / "data" / "tunes.jsonl.gz"
+    return Path(__file__).resolve().parents[2] / "data" / "tunes.jsonl.gz"
 
 
 def read_jsonl(path: Path) -> list[LibraryEntry]:

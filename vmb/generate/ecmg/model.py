@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from vmb.generate import checkpoint
-from vmb.generate.conditioning import ConditionEncoder, Conditions
-from vmb.generate.controlformer import ControlFormer
-from vmb.generate.dit import DiT
-from vmb.generate.representation import LAYOUT, SEGMENT_STEPS
+from vmb.generate.ecmg import checkpoint
+from vmb.generate.ecmg.conditioning import ConditionEncoder, Conditions
+from vmb.generate.ecmg.controlformer import ControlFormer
+from vmb.generate.ecmg.dit import DiT
+from vmb.generate.ecmg.representation import LAYOUT, SEGMENT_STEPS
 
 
 @dataclass
@@ -60,7 +60,7 @@ class EcmgConfig:
 class EcmgModel(nn.Module):
     """Explicitly conditioned music generator (velocity predictor)."""
 
-    config_class = EcmgConfig  # what vmb.generate.checkpoint builds from a stored config
+    config_class = EcmgConfig  # what vmb.generate.ecmg.checkpoint builds from a stored config
 
     def __init__(self, config: EcmgConfig):
         super().__init__()
@@ -97,7 +97,7 @@ class EcmgModel(nn.Module):
         return x / torch.sqrt((1 - tt) ** 2 + tt ** 2)
 
     def save_pretrained(self, path, *, step: int = 0, half: bool = False, meta: dict | None = None):
-        """Write config + weights to one file (see :mod:`vmb.generate.checkpoint`)."""
+        """Write config + weights to one file (see :mod:`vmb.generate.ecmg.checkpoint`)."""
         return checkpoint.save_pretrained(self, path, step=step, half=half, meta=meta)
 
     @classmethod

@@ -28,11 +28,11 @@ import numpy as np
 import torch
 
 from vmb import VmbError
-from vmb.generate.checkpoint import load_checkpoint
-from vmb.generate.conditioning import Conditions, attribute_ids, density_range
-from vmb.generate.longform import default_sections, overlap_callback, plan_windows, stitch
-from vmb.generate.model import EcmgModel
-from vmb.generate.representation import (
+from vmb.generate.ecmg.checkpoint import load_checkpoint
+from vmb.generate.ecmg.conditioning import Conditions, attribute_ids, density_range
+from vmb.generate.ecmg.longform import default_sections, overlap_callback, plan_windows, stitch
+from vmb.generate.ecmg.model import EcmgModel
+from vmb.generate.ecmg.representation import (
     BARS_PER_SEGMENT,
     SEGMENT_STEPS,
     STEPS_PER_BAR,
@@ -43,7 +43,7 @@ from vmb.generate.representation import (
     step_mask,
     to_mode,
 )
-from vmb.generate.sampler import FlowSampler
+from vmb.generate.ecmg.sampler import FlowSampler
 from vmb.theory import bar_beats
 from vmb.types import Attributes, LeadSheet, Section
 from vmb.vocab import METERS, TEMPO_CLASSES, parse_key, tempo_class_of
@@ -96,7 +96,7 @@ def project_density(roll: np.ndarray, windows: list, bins: list[int], meter: str
 
 def default_checkpoint_path() -> Path:
     """Where the shipped checkpoint lives: ``vmb/data/ecmg_default.pt``."""
-    return Path(__file__).resolve().parent.parent / "data" / DEFAULT_CHECKPOINT
+    return Path(__file__).resolve().parents[2] / "data" / DEFAULT_CHECKPOINT
 
 
 def energy_to_density(energy: float) -> int:

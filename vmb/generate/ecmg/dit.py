@@ -5,7 +5,7 @@ N = S / p time tokens, L = context tokens, D = width, H = heads.
 
 Each block: adaLN-zero self-attention over time -> cross-attention to the context
 (text bridge ⓒ targeted reference ⓒ attributes) -> adaLN-zero MLP. The model only sees
-tensors; noise schedules and sampling live in :mod:`vmb.generate.sampler`.
+tensors; noise schedules and sampling live in :mod:`vmb.generate.ecmg.sampler`.
 """
 
 from __future__ import annotations

@@ -26,12 +26,12 @@ import numpy as np
 import torch
 
 from vmb import VmbError
-from vmb.generate.checkpoint import atomic_torch_save, save_pretrained
-from vmb.generate.conditioning import Conditions
-from vmb.generate.data import Batch, DropRates, TrainingSet, build_tunes, load_entries, text_embeddings
-from vmb.generate.model import EcmgConfig, EcmgModel
-from vmb.generate.representation import LAYOUT
-from vmb.generate.sampler import FlowSampler, noisy, sample_times
+from vmb.generate.ecmg.checkpoint import atomic_torch_save, save_pretrained
+from vmb.generate.ecmg.conditioning import Conditions
+from vmb.generate.ecmg.data import Batch, DropRates, TrainingSet, build_tunes, load_entries, text_embeddings
+from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
+from vmb.generate.ecmg.representation import LAYOUT
+from vmb.generate.ecmg.sampler import FlowSampler, noisy, sample_times
 from vmb.types import LibraryEntry
 
 
@@ -103,7 +103,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 @torch.no_grad()
 def validate(model: EcmgModel, val_set: TrainingSet, cfg: TrainConfig) -> dict[str, float]:
     """Loss on fixed validation batches at fixed noise levels, and symbolic metrics of samples."""
-    from vmb.generate.metrics import sample_metrics
+    from vmb.generate.ecmg.metrics import sample_metrics
 
     model.eval()
     losses = []
