@@ -6,8 +6,8 @@ lays out a form that fills exactly ``length_beats``:
     intro (1-4 bars of chords)  A  A'  B  A''  ...  (cadence)  ending (tonic, to the last beat)
 
 and varies repeated strains (octave shift, rhythmic simplification, ornaments) with a seeded
-RNG. The melody cadences onto the tonic on the downbeat ``F`` of the last bar that starts at
-least 2 beats before the end; the tonic chord lasts from ``F`` to exactly ``length_beats``.
+RNG. The melody cadences onto the tonic on the final downbeat, the last bar line at least 2
+beats before the end; the tonic chord lasts from there to exactly ``length_beats``.
 
 Units: beats (quarter notes) from the start, MIDI pitches, pitch classes with C = 0.
 """
@@ -130,7 +130,7 @@ def compose_lead_sheet(
         raise VmbError(f"meter {meter!r} is not supported; use one of {', '.join(METERS)}")
     rng = np.random.default_rng(seed)
     bar = bar_beats(meter)
-    L = float(length_beats)
+    length = float(length_beats)
 
     # Key: transpose the tune's tonic to the requested one; map degrees if the mode differs.
     src_tonic = key_pitch_class(reference.key)
@@ -148,9 +148,9 @@ def compose_lead_sheet(
         for n in b.notes:
             n.pitch = fold_into_range(n.pitch + octave)
 
-    # Grid: final downbeat F, body bars before it, intro, sections.
-    n_body = max(0, int(math.floor((L - ENDING_MIN_BEATS) / bar + 1e-9))) if L >= ENDING_MIN_BEATS else 0
-    F = n_body * bar
+    # Grid: the final downbeat, body bars before it, intro, sections.
+    n_body = max(0, int(math.floor((length - ENDING_MIN_BEATS) / bar + 1e-9))) if length >= ENDING_MIN_BEATS else 0
+    final_downbeat = n_body * bar
     half = max(1, len(bars) // 2)
     split = _phrase_split(reference, bar, len(bars), half)
     halves = {"A": list(range(0, split)), "B": list(range(split, len(bars)))}
@@ -202,11 +202,12 @@ def compose_lead_sheet(
             content = apply_variation(bars[src_i], kind, tonic_pc, mode, bar, rng)
             slots.append((plan.first_bar + bar_no, content))
 
-    melody, chords = _assemble(slots, bars, pickup, intro, F, L, bar, tonic_pc, mode, plans, meter)
+    melody, chords = _assemble(slots, pickup=pickup, intro_bars=intro, final_downbeat=final_downbeat,
+                               length=length, bar=bar, tonic=tonic_pc, mode=mode, plans=plans, meter=meter)
     out_sections = [Section(p.name, p.first_bar * bar, (p.first_bar + p.n_bars) * bar, p.energy) for p in plans]
-    out_sections.append(Section("ending", F, L, end_energy))
+    out_sections.append(Section("ending", final_downbeat, length, end_energy))
     return LeadSheet(melody=melody, chords=chords, sections=out_sections, key=tonic, mode=mode, meter=meter,
-                     length_beats=L, title=reference.title, source=reference.source)
+                     length_beats=length, title=reference.title, source=reference.source)
 
 
 def _phrase_split(reference: LeadSheet, bar: float, n_bars: int, half: int) -> int:
@@ -235,16 +236,21 @@ def _pick_variation(rng: np.random.Generator, energy: float) -> str:
     return str(rng.choice(options, p=p))
 
 
-def _assemble(slots, bars, pickup, intro, F, L, bar, tonic, mode, plans, meter):
-    """Melody and chords in target time: intro chords, placed bars, the V-I cadence and ending."""
+def _assemble(slots: list[tuple[int, Bar]], *, pickup: Bar, intro_bars: int, final_downbeat: float, length: float,
+              bar: float, tonic: int, mode: str, plans: list[_Plan], meter: str) -> tuple[list[Note], list[Chord]]:
+    """Melody and chords in target time: intro chords, placed bars, the V-I cadence and ending.
+
+    ``slots`` are (target bar index, bar content); the tonic (a pitch class) sounds from
+    ``final_downbeat`` to ``length`` (beats)."""
+    final = final_downbeat
     melody: list[Note] = []
-    chords: list[Chord] = list(intro_chords(intro, bar, tonic, mode))
+    chords: list[Chord] = list(intro_chords(intro_bars, bar, tonic, mode))
     energy_at = {}
     for p in plans:
         for b in range(p.first_bar, p.first_bar + p.n_bars):
             energy_at[b] = p.energy
-    if intro and slots and pickup.notes:  # the tune's pickup leads out of the intro
-        start = intro * bar
+    if intro_bars and slots and pickup.notes:  # the tune's pickup leads out of the intro
+        start = intro_bars * bar
         for n in pickup.notes:
             if start + n.start >= 0:
                 melody.append(Note(n.pitch, start + n.start, n.duration, 78))
@@ -256,26 +262,27 @@ def _assemble(slots, bars, pickup, intro, F, L, bar, tonic, mode, plans, meter):
             end = n.start + n.duration
             if not continues:
                 end = min(end, bar)
-            melody.append(Note(n.pitch, start + n.start, min(end, F - start) - n.start,
+            melody.append(Note(n.pitch, start + n.start, min(end, final - start) - n.start,
                                min(127, vel + (6 if n.start == 0 else 0))))
         for c in content.chords:
             chords.append(Chord(start + c.start, c.duration, c.root, c.quality, c.bass))
-    # Cadence: the last harmonic unit before F is the dominant (V7) unless already V.
+    # Cadence: the last harmonic unit before the final downbeat is the dominant (V7) unless already V.
     unit = {"4/4": 2.0, "6/8": 1.5}.get(meter, bar)
-    if F > 0:
-        chords = tidy_chords(chords, 0.0, F)
+    if final > 0:
+        chords = tidy_chords(chords, 0.0, final)
         last = chords[-1]
         dominant = (tonic + 7) % 12
         if last.root != dominant:
-            cut = max(last.start, F - unit)
+            cut = max(last.start, final - unit)
             if cut > last.start:
                 last.duration = cut - last.start
             else:
                 chords.pop()
-            chords.append(Chord(cut, F - cut, dominant, "7"))
-    chords = tidy_chords(chords + [Chord(F, L - F, tonic, "maj" if mode == "major" else "min")], 0.0, L)
+            chords.append(Chord(cut, final - cut, dominant, "7"))
+    tonic_chord = Chord(final, length - final, tonic, "maj" if mode == "major" else "min")
+    chords = tidy_chords(chords + [tonic_chord], 0.0, length)
     previous = melody[-1].pitch if melody else 67
     final_pitch = min((p for p in range(LOW, HIGH + 1) if p % 12 == tonic), key=lambda p: (abs(p - previous), p))
-    melody = tidy_melody([n for n in melody if n.start < F], F)
-    melody.append(Note(final_pitch, F, L - F, int(round(58 + 50 * plans[-1].energy)) if plans else 80))
+    melody = tidy_melody([n for n in melody if n.start < final], final)
+    melody.append(Note(final_pitch, final, length - final, int(round(58 + 50 * plans[-1].energy)) if plans else 80))
     return melody, chords
