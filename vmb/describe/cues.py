@@ -11,7 +11,9 @@ is the weighted mean. Weights say how sure a cue is:
 - faces: the mean circumplex point of each face's expression probabilities
   (``vision.EXPRESSION_AFFECT``), weight ``FACE_WEIGHT x mean confidence``, more for more faces;
 - text in the picture: the text path's own reading of the words (:func:`.text.describe_text`),
-  weight ``TEXT_WEIGHT x recognition confidence``, less when the words carry no clear mood.
+  weight ``TEXT_WEIGHT x recognition confidence``, less when the words carry no clear mood; a
+  clearly read banner ("HAPPY BIRTHDAY") outweighs even a sure subject (a dog at 0.85), since
+  whoever wrote it into the picture named its occasion.
 
 A cue that outweighs the colour also chooses the genres, instruments and the use of the music.
 """
@@ -27,7 +29,7 @@ COLOUR_WEIGHT = 1.0
 CLEAR_SUBJECT = 0.2  # best ImageNet class probability below this: no clear subject
 SUBJECT_WEIGHT = 2.0
 FACE_WEIGHT = 1.2  # one face at full confidence; each more face adds a third, up to 2x
-TEXT_WEIGHT = 2.0
+TEXT_WEIGHT = 2.5  # above a sure subject's 2.0: words put into a picture say its occasion outright
 WEAK_TEXT = 0.3  # text whose words name no clear mood counts this much
 GENRE_MIN_SCORE = 0.1  # a scene's MiniLM genre score that names a genre (scenes score lower than prompts)
 _NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
