@@ -190,6 +190,17 @@ class Section(JsonMixin):
 
 
 @dataclass
+class ShotMood(JsonMixin):
+    """What one shot of a video shows, as the music plan reads it (made by the describe stage)."""
+
+    start_s: float
+    end_s: float
+    valence: float = 0.0  # -1..1, the shot's keyframe: its colours weighed with what was seen
+    arousal: float = 0.0  # -1..1
+    seen: str = ""  # "three smiling faces", "a birthday cake"; "" when only the colours spoke
+
+
+@dataclass
 class TempoChange(JsonMixin):
     beat: float
     bpm: float

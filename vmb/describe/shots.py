@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vmb.types import JsonMixin
+from vmb.types import JsonMixin, ShotMood
 
 from .vision import SeenConcept, VisionCues, analyze_vision, enabled
 from .visual import ImageFeatures
@@ -38,6 +38,11 @@ class ShotContent(JsonMixin):
     arousal: float = 0.0
     moods: list[str] = field(default_factory=list)
     seen: str = ""  # the leading cue's phrase ("a birthday cake", "three smiling faces"), "" if only colours
+
+    def mood(self) -> ShotMood:
+        """The plain record the music plan reads (:func:`vmb.video.sections.content_sections`)."""
+        return ShotMood(start_s=self.start_s, end_s=self.end_s, valence=self.valence, arousal=self.arousal,
+                        seen=self.seen)
 
 
 def shot_spans(duration_s: float, cuts_s: list[float]) -> list[tuple[float, float]]:

@@ -15,7 +15,7 @@ from vmb.pipeline.outputs import check_no_clobber, output_files
 from vmb.pipeline.plan import VideoBeats
 from vmb.pipeline.request import LONG_MAX_DURATION_S, GenerationRequest
 from vmb.theory import quarter_notes_per_pulse
-from vmb.types import Attributes
+from vmb.types import Attributes, Score
 
 VIDEO_DESCRIBE_FPS = 2.0  # frames per second sampled for the visual description
 VIDEO_TEMPO_TOLERANCE = 0.04  # an explicit --tempo may bend this much to land cuts on beats
@@ -71,6 +71,7 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
     """
     from vmb.describe import apply_user_attributes
     from vmb.video import plan_tempo_map, probe_video
+    from vmb.video.sections import content_reason, content_sections
 
     video, user, seed, loop = request.video, request.attributes, request.seed, request.loop
     timer = StageTimer(progress)
@@ -82,7 +83,7 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
         raise VmbError(f"video {str(video)!r} is {length / 60:.1f} min long; vmb scores videos up to "
                        f"{limit / 60:g} min{hint}")
     with timer.stage("analyse + describe video"):
-        description, _features, timing = describe_video_file(video, seed=seed, markers_s=request.markers_s,
+        description, features, timing = describe_video_file(video, seed=seed, markers_s=request.markers_s,
                                                              describer=describer, max_duration_s=limit)
         if user.set_fields():
             description = apply_user_attributes(description, user, seed=seed)
@@ -110,6 +111,13 @@ def score_video(request: GenerationRequest, *, describer=None, progress: Progres
             raise VmbError(f"--loop: {exc}; the video is too short for a loop of whole bars") from None
     attrs.tempo_bpm = plan.sync.mean_bpm  # what the music has, not what the description guessed
     reasoning = list(description.reasoning) + [_sync_reason(plan, bend)]
+    # where the shots show different things (a speech, then the party), the sections follow them
+    shots = [s.mood() for s in getattr(features, "shots", None) or []]
+    clock = Score(tracks=[], tempo_map=plan.tempo_map)
+    by_content = content_sections(timing, clock, plan.length_beats, beats_per_bar * pulse, shots)
+    if by_content:
+        plan = dataclasses.replace(plan, sections=by_content)
+        reasoning.append(content_reason(by_content, clock, shots))
     description = dataclasses.replace(description, attributes=attrs, reasoning=reasoning)
     # every cut and marker the map put on a beat is struck there, so it is heard, not only planned
     events = [t for t in list(timing.cuts_s) + list(request.markers_s) if t not in plan.sync.missed_s]
