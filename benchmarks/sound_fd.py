@@ -33,6 +33,20 @@ Measured at 30cf448 (both renderers play the same new arrangements; 2.1 min):
 and the studio with FluidR3_GM instead of MuseScore General (VMB_SOUNDFONT): MTT 23.08, MSD
 40.16. The studio is nearer this reference set on MSD (-24%) and farther on MTT (+35%, from the
 MuseScore font); the issue's halving is not reached.
+
+Measured at fc27ab7 (the analog synth voices of vmb/data/voices.toml in the studio; 3.1 min, the
+machine shared with other work):
+
+    renderer   model              FD    floor    el-ac  electronic nearer
+    plain      MTT_musicnn     22.43     8.01    41.21          4 of 4
+    plain      MSD_musicnn     45.18    15.87    97.64          4 of 4
+    studio     MTT_musicnn     29.24     8.01    41.21          4 of 4
+    studio     MSD_musicnn     38.20    15.87    97.64          4 of 4
+
+Against this set the studio is still farther on MTT (+30%) and nearer on MSD (-15%). Per tag, the
+gap is content more than sound: the reference tracks are mostly mellow acoustic-guitar and chillout
+pieces (MTT guitar 0.41 against vmb's 0.23, MTT fast 0.06 against 0.18), while the 32 requests ask
+for orchestral, jazz and techno music too.
 """
 
 from __future__ import annotations
