@@ -37,7 +37,7 @@ import numpy as np
 
 from vmb.types import JsonMixin
 
-from .faces import MIN_SKIN, skin_fraction  # noqa: F401 - part of this module's interface
+from .faces import MIN_SKIN, quiet_native_stderr, skin_fraction  # noqa: F401 - part of this module's interface
 
 EXPRESSIONS = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")  # the fer model's outputs
 # expression -> (valence, arousal) on the circumplex (Russell 1980's placement of the basic emotions)
@@ -146,8 +146,9 @@ def _expression_model():
     from ai_edge_litert.interpreter import Interpreter
 
     path = _package_dir("fer") / "data" / "emotion_model_quantized.tflite"
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
-    interpreter.allocate_tensors()
+    with quiet_native_stderr():
+        interpreter = Interpreter(model_path=str(path), num_threads=1)
+        interpreter.allocate_tensors()
     shape = tuple(interpreter.get_input_details()[0]["shape"])
     if shape != (1, 64, 64, 1) or tuple(interpreter.get_output_details()[0]["shape"]) != (1, len(EXPRESSIONS)):
         raise ValueError(f"{path.name}: unexpected input {shape}")
