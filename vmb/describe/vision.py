@@ -236,7 +236,8 @@ def find_faces(image: np.ndarray) -> list[tuple[int, int, int, int]] | None:
     detector = load("faces")
     if detector is None:
         return None
-    return detector(image)
+    with _LOCK:  # one LiteRT interpreter per process: set_tensor, invoke, get_tensor must not interleave
+        return detector(image)
 
 
 def expression(gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray | None:
