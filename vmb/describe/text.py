@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError, theory, vocab
-from vmb.describe import text_lexicon as lex
-from vmb.describe import text_parse as tp
+from vmb.describe import text_lexicon as lexicon
+from vmb.describe import text_parse as parsing
 from vmb.describe.writer import SUGGESTED_PREFIX, circumplex, join_list, suggest_instruments, write_sentence
 from vmb.types import Attributes, MusicDescription
 
@@ -60,8 +60,8 @@ _STOPWORDS = set(
 
 
 def _prototype_table() -> dict[str, dict[str, list[str]]]:
-    return {"mood": lex.MOOD_PROTOTYPES, "genre": lex.GENRE_PROTOTYPES,
-            "tempo": lex.TEMPO_PROTOTYPES, "instrument": lex.INSTRUMENT_PROTOTYPES}
+    return {"mood": lexicon.MOOD_PROTOTYPES, "genre": lexicon.GENRE_PROTOTYPES,
+            "tempo": lexicon.TEMPO_PROTOTYPES, "instrument": lexicon.INSTRUMENT_PROTOTYPES}
 
 
 def _cache_dir() -> Path:
@@ -169,7 +169,7 @@ def _prepare(text: str) -> tuple[str, list[str]]:
         cut = cut[: end + 1] if end > MAX_CHARS // 2 else cut
         notes.append(f"Text: {len(text):,} characters; read the first {len(cut):,}")
         text = cut
-    found = [(e, w) for e, w in lex.EMOJI_WORDS.items() if e in text]
+    found = [(e, w) for e, w in lexicon.EMOJI_WORDS.items() if e in text]
     if found:
         for emoji, words in sorted(found, key=lambda x: -len(x[0])):
             text = text.replace(emoji, f" {words} ")
@@ -288,7 +288,7 @@ def _tempo(text: str, keywords: list, named: list[str], refused: list[str], tend
            genres: list[str], moods: list[str], arousal: float, reasoning: list[str]) -> tuple[float | None, str]:
     """(BPM, tempo class): an explicit BPM, else a tempo word; else (None, the class the genre and
     the moods give)."""
-    bpm, words = tp.parse_tempo_bpm(text)
+    bpm, words = parsing.parse_tempo_bpm(text)
     if bpm is not None and not vocab.MIN_BPM <= bpm <= vocab.MAX_BPM:
         reasoning.append(f"Tempo: ignored '{words}' (outside {vocab.MIN_BPM:g}-{vocab.MAX_BPM:g} BPM)")
         bpm = None
@@ -341,16 +341,16 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     text, reasoning = _prepare(text)
     if not re.search(r"[^\W_]", text):
         return _neutral(reasoning)
-    keywords = tp.find_keywords(text)
+    keywords = parsing.find_keywords(text)
     kinds = ("mood", "genre", "instrument", "tempo")
     named = {k: _unique([w.value for w in keywords if w.kind == k and not w.negated]) for k in kinds}
     refused = {k: _unique([w.value for w in keywords if w.kind == k and w.negated and w.value not in named[k]])
                for k in kinds}
-    key, mode, key_words = tp.parse_key(text)
-    meter, meter_words = tp.parse_meter(text)
-    duration, duration_words = tp.parse_duration(text)
-    _bpm, bpm_words = tp.parse_tempo_bpm(text)
-    positive = _strip(tp.positive_text(text, keywords), [key_words, duration_words, bpm_words])
+    key, mode, key_words = parsing.parse_key(text)
+    meter, meter_words = parsing.parse_meter(text)
+    duration, duration_words = parsing.parse_duration(text)
+    _bpm, bpm_words = parsing.parse_tempo_bpm(text)
+    positive = _strip(parsing.positive_text(text, keywords), [key_words, duration_words, bpm_words])
     chunks, grams = _chunks(positive), _ngrams(positive)
     vecs = encode_texts(chunks + grams)
     gram_vecs = vecs[len(chunks):]
@@ -361,18 +361,18 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     mood_names = prototypes()["mood"][0]
     scores = label_scores(text_vec, "mood")[0]
     for genre in named["genre"]:
-        for m in lex.GENRE_MOODS.get(genre, []):
+        for m in lexicon.GENRE_MOODS.get(genre, []):
             scores[mood_names.index(m)] += GENRE_MOOD_BONUS
     spread = float(scores.max() - np.median(scores))
     weak = not named["mood"] and (spread < FLAT_SPREAD or (scores.max() < WEAK_TOP and spread < WEAK_SPREAD))
     if weak:  # fall back on the named genre's usual moods, else a calm default
-        fallback = [m for g in named["genre"] for m in lex.GENRE_MOODS.get(g, [])] or NEUTRAL_MOODS + ["hopeful"]
+        fallback = [m for g in named["genre"] for m in lexicon.GENRE_MOODS.get(g, [])] or NEUTRAL_MOODS + ["hopeful"]
         moods = [m for m in _unique(fallback) if m not in refused["mood"]][:2]
         weights = np.array([1.0 if m in moods else 0.0 for m in mood_names]) / len(moods)
     else:
         moods, weights = _moods(scores, named["mood"], refused["mood"])
     valence, arousal = (weights @ np.array([vocab.MOODS[m] for m in mood_names])).tolist()
-    tendency = float(weights @ np.array([lex.MOOD_TEMPO[m] for m in mood_names]))
+    tendency = float(weights @ np.array([lexicon.MOOD_TEMPO[m] for m in mood_names]))
     if refused["mood"]:  # "not sad": lean away from what is refused
         away = np.mean([vocab.MOODS[m] for m in refused["mood"]], axis=0)
         valence, arousal = valence - 0.3 * away[0], arousal - 0.3 * away[1]
@@ -390,7 +390,7 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
     bpm, tempo_class = _tempo(text, keywords, named["tempo"], refused["tempo"], tendency, genres, moods, arousal,
                               reasoning)
     if mode is None:
-        minor = float(weights @ np.array([lex.MOOD_MINOR[m] for m in mood_names]))
+        minor = float(weights @ np.array([lexicon.MOOD_MINOR[m] for m in mood_names]))
         mode = "minor" if minor > MINOR_ABOVE else "major"
         reasoning.append(f"Mode: the moods lean {mode} (minor tendency {minor:.2f}, valence {valence:+.2f})"
                          + (f"; key '{key_words}' named" if key else ""))
@@ -411,7 +411,7 @@ def describe_text(text: str, *, seed: int = 0) -> MusicDescription:
         valence=round(valence, 3), arousal=round(arousal, 3), duration_s=duration,
     )
     suggested = _instruments(attrs, text_vec, reasoning)
-    sentence = write_sentence(attrs, use=tp.parse_use(text), seed=seed, suggested=suggested)
+    sentence = write_sentence(attrs, use=parsing.parse_use(text), seed=seed, suggested=suggested)
     said = {"genres": named["genre"], "moods": named["mood"], "instruments": named["instrument"],
             "tempo_bpm": bpm is not None, "tempo_class": named["tempo"] or bpm is not None, "key": key,
             "mode": key_words, "meter": meter, "duration_s": duration is not None}

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from vmb import vocab
-from vmb.describe import text_lexicon as lex
+from vmb.describe import text_lexicon as lexicon
 
 _WORD = re.compile(r"[a-z0-9']+(?:-[a-z0-9']+)*")
 _CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]|\b(?:but|just|only|with|instead|rather|yet|though)\b")
@@ -49,12 +49,12 @@ def _table() -> tuple[re.Pattern, dict[str, list[tuple[str, str]]]]:
 
     for name in vocab.MOODS:
         add(name, "mood", name)
-    for alias, name in {**vocab.MOOD_ALIASES, **lex.MOOD_WORDS}.items():
+    for alias, name in {**vocab.MOOD_ALIASES, **lexicon.MOOD_WORDS}.items():
         add(alias, "mood", name)
     for name in vocab.GENRES:
         if name != "piano":  # plain "piano" names the instrument; "solo piano" is the genre
             add(name, "genre", name)
-    for alias, name in {**vocab.GENRE_ALIASES, **lex.GENRE_WORDS}.items():
+    for alias, name in {**vocab.GENRE_ALIASES, **lexicon.GENRE_WORDS}.items():
         add(alias, "genre", name)
     for name, inst in vocab.INSTRUMENTS.items():
         add(name, "instrument", name)
@@ -64,14 +64,14 @@ def _table() -> tuple[re.Pattern, dict[str, list[tuple[str, str]]]]:
         add(alias, "instrument", name)
         if not alias.endswith("s"):
             add(alias + "s", "instrument", name)
-    for phrase, names in lex.IMPLIED_INSTRUMENTS.items():
+    for phrase, names in lexicon.IMPLIED_INSTRUMENTS.items():
         for name in names:
             add(phrase, "instrument", name)
     add("solo piano", "instrument", "piano")
     add("piano solo", "instrument", "piano")
-    for word, cls in lex.TEMPO_WORDS.items():
+    for word, cls in lexicon.TEMPO_WORDS.items():
         add(word, "tempo", cls)
-    for word in lex.MOOD_KEYWORD_SKIP:
+    for word in lexicon.MOOD_KEYWORD_SKIP:
         entries[word] = [e for e in entries.get(word, []) if e[0] != "mood"]
     entries = {k: v for k, v in entries.items() if v}
     alternation = "|".join(re.escape(p) for p in sorted(entries, key=len, reverse=True))
@@ -91,15 +91,15 @@ def _prev_word(text: str, start: int) -> str:
 def _context_ok(text: str, m: re.Match, kind: str, phrase: str) -> bool:
     nxt, prev = _next_word(text, m.end()), _prev_word(text, m.start())
     if kind == "genre":
-        if phrase in lex.GENRE_NEEDS_MUSIC_NOUN:
-            return nxt in lex.MUSIC_NOUNS
-        if phrase in lex.GENRE_AMBIGUOUS:
-            if nxt in lex.NON_MUSIC_FOLLOWERS:
+        if phrase in lexicon.GENRE_NEEDS_MUSIC_NOUN:
+            return nxt in lexicon.MUSIC_NOUNS
+        if phrase in lexicon.GENRE_AMBIGUOUS:
+            if nxt in lexicon.NON_MUSIC_FOLLOWERS:
                 return False
-            return not (prev in lex.DETERMINERS and nxt not in lex.MUSIC_NOUNS)
-    if kind == "instrument" and phrase in lex.INSTRUMENT_NEEDS_CONTEXT:
+            return not (prev in lexicon.DETERMINERS and nxt not in lexicon.MUSIC_NOUNS)
+    if kind == "instrument" and phrase in lexicon.INSTRUMENT_NEEDS_CONTEXT:
         window = _WORD.findall(text[max(0, m.start() - 40) : m.end() + 40])
-        return any(w in lex.MUSIC_NOUNS for w in window)
+        return any(w in lexicon.MUSIC_NOUNS for w in window)
     return True
 
 
@@ -118,7 +118,7 @@ def _negation_start(text: str, start: int, end: int) -> int:
     words = list(_WORD.finditer(clause))
     for i in range(len(words) - 1, max(-1, len(words) - 2 - _NEGATOR_SCOPE_WORDS), -1):
         w = words[i].group(0)
-        if w in lex.NEGATORS or w.endswith("n't") or w in ("nothing", "none", "zero"):
+        if w in lexicon.NEGATORS or w.endswith("n't") or w in ("nothing", "none", "zero"):
             return base + words[i].start()
     return -1
 

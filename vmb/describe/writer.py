@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from vmb import theory, vocab
-from vmb.describe import writer_words as W
+from vmb.describe import writer_words as phrases
 from vmb.theory import circumplex  # noqa: F401 (the describers import it from here too)
 from vmb.types import Attributes, MusicDescription
 
@@ -35,9 +35,9 @@ def article(phrase: str) -> str:
         return "a"
     if word[0].isdigit():
         return "an" if re.match(r"(8|11|18|80|800)(\D|$)", word) else "a"
-    if word.startswith(W.A_BEFORE_VOWEL):
+    if word.startswith(phrases.A_BEFORE_VOWEL):
         return "a"
-    if word.startswith(W.AN_BEFORE_CONSONANT):
+    if word.startswith(phrases.AN_BEFORE_CONSONANT):
         return "an"
     return "an" if word[0] in "aeiou" else "a"
 
@@ -56,18 +56,18 @@ def join_list(items: list[str], conj: str = "and") -> str:
 
 def mood_adjective(mood: str) -> str:
     """The adjective that names a mood in a sentence ('adventure' -> 'adventurous')."""
-    return W.MOOD_ADJECTIVES.get(mood, mood)
+    return phrases.MOOD_ADJECTIVES.get(mood, mood)
 
 
 def instrument_name(name: str) -> str:
     """How an instrument is written in a sentence ('synthesizer' -> 'synthesizers')."""
-    return W.INSTRUMENT_DISPLAY.get(name, name)
+    return phrases.INSTRUMENT_DISPLAY.get(name, name)
 
 
 def instrument_phrase(name: str, *, solo: bool = False) -> str:
     """An instrument with its article: 'a solo violin', 'an electric piano', 'strings'."""
     shown = instrument_name(name)
-    if shown in W.MASS_INSTRUMENTS:
+    if shown in phrases.MASS_INSTRUMENTS:
         return shown
     return with_article(f"solo {shown}" if solo else shown)
 
@@ -88,9 +88,9 @@ def suggest_instruments(attributes: Attributes, n: int = 2) -> list[str]:
     """Typical instruments for the genre (else the first mood), never an excluded one."""
     pool: list[str] = []
     for genre in attributes.genres:
-        pool += W.GENRE_INSTRUMENTS.get(genre, [])
+        pool += phrases.GENRE_INSTRUMENTS.get(genre, [])
     for mood in attributes.moods:
-        pool += W.MOOD_INSTRUMENTS.get(mood, [])
+        pool += phrases.MOOD_INSTRUMENTS.get(mood, [])
     pool += ["piano", "strings"]
     out = [i for i in dict.fromkeys(pool) if i not in attributes.excluded_instruments]
     return out[:n]
@@ -109,11 +109,11 @@ def _pick(rng: np.random.Generator, options: list[str]) -> str:
 
 
 def _parts(a: Attributes, use: str | None, rng: np.random.Generator, instruments: list[str]) -> dict:
-    moods = [mood_adjective(m) for m in a.moods[:3]] or [_pick(rng, W.NEUTRAL_ADJECTIVES)]
-    genres = [W.GENRE_DISPLAY.get(g, g) for g in a.genres[:2]]
-    nouns = W.GENRE_NOUNS.get(a.genres[0], W.PIECE_NOUNS) if a.genres else W.PIECE_NOUNS
+    moods = [mood_adjective(m) for m in a.moods[:3]] or [_pick(rng, phrases.NEUTRAL_ADJECTIVES)]
+    genres = [phrases.GENRE_DISPLAY.get(g, g) for g in a.genres[:2]]
+    nouns = phrases.GENRE_NOUNS.get(a.genres[0], phrases.PIECE_NOUNS) if a.genres else phrases.PIECE_NOUNS
     # What the moods evoke, never the mood word itself again ("a calm piece evoking calm").
-    feelings = [_pick(rng, [f for f in W.MOOD_FEELINGS.get(m, ["emotion"]) if f not in moods] or ["emotion"])
+    feelings = [_pick(rng, [f for f in phrases.MOOD_FEELINGS.get(m, ["emotion"]) if f not in moods] or ["emotion"])
                 for m in a.moods[:2]]
     tempo = a.tempo_class or (vocab.tempo_class_of(a.tempo_bpm) if a.tempo_bpm else None)
     key = ""
@@ -130,7 +130,7 @@ def _parts(a: Attributes, use: str | None, rng: np.random.Generator, instruments
         "tempo": tempo,
         "key": key,
         "meter": f"in {a.meter} time" if a.meter else "",
-        "use": f"{_pick(rng, W.USE_LEADS)} {use}" if use else "",
+        "use": f"{_pick(rng, phrases.USE_LEADS)} {use}" if use else "",
         "without": _without(a.excluded_instruments),
     }
 
@@ -139,7 +139,7 @@ def _instrument_clause(p: dict, rng: np.random.Generator) -> str:
     names = p["instruments"]
     if not names:
         return ""
-    verb = _pick(rng, W.FEATURE_VERBS)
+    verb = _pick(rng, phrases.FEATURE_VERBS)
     if len(names) > 1 and rng.random() < 0.4:
         return f"{verb} a blend of {join_list(names)}"
     return f"{verb} {join_list(names)}"
@@ -149,7 +149,7 @@ def _noun_phrase(p: dict, rng: np.random.Generator, *, tempo_adj: bool = False) 
     adjs = p["moods"]
     mood_text = ", ".join(adjs) if len(adjs) == 2 and rng.random() < 0.5 else join_list(adjs)
     if tempo_adj and p["tempo"]:
-        mood_text = f"{_pick(rng, W.TEMPO_ADJECTIVES[p['tempo']])}, {mood_text}"
+        mood_text = f"{_pick(rng, phrases.TEMPO_ADJECTIVES[p['tempo']])}, {mood_text}"
     words = " ".join(w for w in (mood_text, p["genre"], p["noun"]) if w)
     return with_article(words)
 
@@ -157,8 +157,8 @@ def _noun_phrase(p: dict, rng: np.random.Generator, *, tempo_adj: bool = False) 
 def _structures(p: dict, rng: np.random.Generator) -> list[list[str]]:
     """Several sentence shapes, each a list of clauses joined by commas."""
     inst = _instrument_clause(p, rng)
-    tempo_clause = _pick(rng, W.TEMPO_CLAUSES[p["tempo"]]) if p["tempo"] else ""
-    feeling = f"{_pick(rng, W.FEELING_VERBS)} {p['feeling']}" if p["feeling"] else ""
+    tempo_clause = _pick(rng, phrases.TEMPO_CLAUSES[p["tempo"]]) if p["tempo"] else ""
+    feeling = f"{_pick(rng, phrases.FEELING_VERBS)} {p['feeling']}" if p["feeling"] else ""
     tail = [p["without"], p["use"]]
     np_plain = _noun_phrase(p, rng)
     core = " ".join(w for w in (np_plain, inst, p["key"], p["meter"]) if w)
@@ -171,7 +171,7 @@ def _structures(p: dict, rng: np.random.Generator) -> list[list[str]]:
         [core, feeling, *tail],
         [core, tempo_clause or feeling, *tail],
         [" ".join(w for w in (music, inst) if w), tempo_clause or feeling, p["key"], p["meter"], *tail],
-        [" ".join(w for w in (_noun_phrase(p, rng, tempo_adj=True), "that", _pick(rng, W.FEELING_VERBS_3),
+        [" ".join(w for w in (_noun_phrase(p, rng, tempo_adj=True), "that", _pick(rng, phrases.FEELING_VERBS_3),
                               p["feeling"] or "emotion") if w), inst, p["key"], p["meter"], *tail],
         [lead[0].upper() + lead[1:] if lead else "", " ".join(w for w in (np_plain, p["key"], p["meter"]) if w),
          feeling, *tail],
@@ -239,7 +239,7 @@ def _user_clauses(a: Attributes, user: Attributes, rng: np.random.Generator) -> 
     lead = ""
     if user.tempo_bpm is not None or user.tempo_class:
         cls = a.tempo_class or vocab.tempo_class_of(a.tempo_bpm)
-        lead = f"With {_pick(rng, W.TEMPO_NOUNS[cls])}"
+        lead = f"With {_pick(rng, phrases.TEMPO_NOUNS[cls])}"
         if a.tempo_bpm is not None:
             lead += f" of {a.tempo_bpm:g} BPM"
     tail = []
@@ -248,7 +248,7 @@ def _user_clauses(a: Attributes, user: Attributes, rng: np.random.Generator) -> 
         tail.append(f"led by {instrument_phrase(names[0], solo=len(names) == 1)}"
                     + (f" with {join_list([instrument_name(n) for n in names[1:]])}" if len(names) > 1 else ""))
     if user.genres:
-        tail.append(f"in {with_article(join_list([W.GENRE_DISPLAY.get(g, g) for g in user.genres]))} style")
+        tail.append(f"in {with_article(join_list([phrases.GENRE_DISPLAY.get(g, g) for g in user.genres]))} style")
     if user.key or user.mode:
         tail.append(f"in {a.key} {a.mode}" if a.key and a.mode else
                     f"in the key of {a.key}" if a.key else f"in {with_article(a.mode)} key")
@@ -262,7 +262,7 @@ def _user_clauses(a: Attributes, user: Attributes, rng: np.random.Generator) -> 
 
 
 def _recover_use(sentence: str) -> str | None:
-    leads = "|".join(re.escape(lead) for lead in W.USE_LEADS)
+    leads = "|".join(re.escape(lead) for lead in phrases.USE_LEADS)
     m = re.search(rf",\s*(?:{leads})\s+([^,]+)\.$", sentence)
     return m.group(1) if m else None
 
@@ -318,7 +318,7 @@ def apply_user_attributes(description: MusicDescription, user: Attributes, *, se
     core = " ".join(w for w in (_noun_phrase(p, rng), _instrument_clause(p, rng), p["key"], p["meter"]) if w)
     if lead:
         core = core[0].lower() + core[1:]
-    use_clause = f"{_pick(rng, W.USE_LEADS)} {use}" if use else ""
+    use_clause = f"{_pick(rng, phrases.USE_LEADS)} {use}" if use else ""
     sentence = _finish([lead, core, *tail, use_clause]) if not lead else \
         _finish([f"{lead}, {core}", *tail, use_clause])
     asked = ", ".join(_asked(name, getattr(user, name)) for name in user.set_fields())
