@@ -50,19 +50,19 @@ asked mood replaced the inferred genre, and the instrument block after the cello
 energetic - calm: +67 BPM planned, -7.6 BPM heard (librosa counts the 72 BPM calm pieces' eighths).
 
 Session 5 (the analog synth voices, moods moved to the styles they are heard in, folk and country
-re-scored; genre block at e3000b4 in 4.2 min, mood block at fa75e80, instrument block at b4da6bc
-with the synthesizer then on the supersaw, since put back on the font's saw lead):
+re-scored, the Room kit for cinematic; genre block at e3000b4 in 4.2 min, mood block at fa75e80,
+instrument block at 60d141a):
 
     attribute    generator values   delta   AUC top1 raw top3 raw  top1 z  top3 z  mean z
     genre        baseline      15   +20.9  0.93      42%      60%     68%     88%   +2.20
     genre        ecmg          15   +25.7  0.98      68%      78%     90%     98%   +2.72
     mood         ecmg          30    +3.5  0.81       9%      33%     17%     46%   +1.09
-    instrument   ecmg           9   +18.7  0.90      33%      63%     37%     63%   +1.53
+    instrument   ecmg           9   +18.5  0.92      37%      63%     48%     70%     -
 
 ecmg genres under 0.95: jazz 0.93 and the proxies lofi, cinematic and world 0.94 (folk 0.90 ->
-1.00, country 0.89 -> 0.96). Instruments: piano 1.00, flute 1.00, acoustic guitar 0.99, violin
-0.97, harpsichord 0.95, drums 0.89, cello 0.88, harp 0.74; synthesizer 0.70 on the supersaw and
-0.87 on the font's saw lead (3 clips regenerated against the block's other 33).
+1.00, country 0.89 -> 0.96). Instruments: flute 1.00, piano 0.99, acoustic guitar 0.98, drums 0.98
+(0.89 on the Orchestra kit), harpsichord 0.96, violin 0.95, synthesizer 0.88 (0.70 when it played
+the supersaw), cello 0.85, harp 0.71.
 """
 
 from __future__ import annotations
