@@ -82,6 +82,11 @@ KK_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69,
 KK_PROFILES = {"major": KK_MAJOR, "minor": KK_MINOR}
 
 
+def midi_hz(pitch):
+    """Frequency in Hz of MIDI pitch ``pitch`` (a number or a NumPy array; A4 = 69 = 440 Hz)."""
+    return 440.0 * 2.0 ** ((pitch - 69) / 12)
+
+
 def key_correlations(histogram: np.ndarray) -> dict[tuple[int, str], float]:
     """Krumhansl-Schmuckler: the correlation of a (12,) pitch-class histogram with all 24 keys.
 

@@ -18,14 +18,12 @@ import numpy as np
 from scipy.signal import butter, sosfilt
 
 from vmb.knowledge import Voice
+from vmb.render.synth import pan_gains
+from vmb.theory import midi_hz
 from vmb.types import Score, Track
 
 _TABLE = 8192  # samples per wavetable cycle (a power of two)
 _MAX_HARMONICS = 160
-
-
-def _hz(pitch: float | np.ndarray) -> float | np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(pitch, dtype=np.float64) - 69.0) / 12.0)
 
 
 def _harmonics(oscillator: str) -> np.ndarray:
@@ -94,10 +92,10 @@ def oscillator(voice: Voice, pitch: np.ndarray, sample_rate: int, *,
     if drop:  # the attack starts above the note and falls onto it
         pitch = pitch + voice.pitch_drop * np.exp(-np.arange(n) / (max(voice.pitch_decay_s, 1e-3) * sample_rate))
     if pitch[0] == pitch[-1] and not drop:  # a steady note (no glide): its phase is a line
-        top = float(_hz(pitch[0]))
+        top = float(midi_hz(pitch[0]))
         base = np.arange(n) * (top / sample_rate)
     else:
-        hz = _hz(pitch)
+        hz = midi_hz(pitch)
         top = float(hz.max())
         base = np.cumsum(hz) / sample_rate
     table = _wavetable(voice.oscillator, top * 2.0 ** (voice.detune_cents / 1200.0), sample_rate)
@@ -143,12 +141,6 @@ def note_audio(voice: Voice, pitch: np.ndarray, n_hold: int, velocity: int, samp
     return _shape(voice, dark, bright, _envelope(voice, n_hold, pitch.size, sample_rate), velocity, sample_rate)
 
 
-def _pan_gains(pan: float, volume: float) -> tuple[float, float]:
-    """Constant-power balance: 0 keeps both sides at -3 dB, as the other renderers pan."""
-    angle = (min(max(pan, -1.0), 1.0) + 1.0) * np.pi / 4
-    return volume * float(np.cos(angle)) * np.sqrt(2.0), volume * float(np.sin(angle)) * np.sqrt(2.0)
-
-
 def render_track(score: Score, track: Track, voice: Voice, sample_rate: int, n_samples: int) -> np.ndarray:
     """``track`` played by ``voice``: float32 (n_samples, 2) with its volume and pan; sound past
     the end is cut. A mono voice plays one note at a time and glides into overlapping notes."""
@@ -186,7 +178,8 @@ def render_track(score: Score, track: Track, voice: Voice, sample_rate: int, n_s
             envelopes[shape] = _envelope(voice, *shape, sample_rate)
         dark, bright = sounds[(pitch, glide_from)]
         out[start:stop] += _shape(voice, dark, bright, envelopes[shape], vel, sample_rate)
-    left, right = _pan_gains(track.pan, track.volume)
+    # The other renderers' pan law, lifted 3 dB: a voice is already stereo, so the centre keeps both sides at 0 dB.
+    left, right = (gain * np.sqrt(2.0) for gain in pan_gains(track.pan, track.volume))
     out[:, 0] *= np.float32(left)
     out[:, 1] *= np.float32(right)
     return out

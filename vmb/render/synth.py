@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from vmb.theory import midi_hz
 from vmb.types import Score, Track
 
 _TABLE = 2048  # wavetable length (samples per cycle)
@@ -55,10 +56,6 @@ def voice_for(track: Track) -> str:
         return "drums"
     program = track.program % 128
     return [v for start, v in _PROGRAM_VOICES if start <= program][-1]
-
-
-def _hz(pitch: float) -> float:
-    return 440.0 * 2.0 ** ((pitch - 69) / 12)
 
 
 def _wavetable(harmonics: list[float], freq: float, sample_rate: int) -> np.ndarray:
@@ -129,7 +126,7 @@ def _karplus(freq: float, n: int, sample_rate: int, brightness: float, t60: floa
 
 def _note(voice: str, pitch: int, n_hold: int, velocity: int, sample_rate: int) -> np.ndarray:
     """Mono samples of one note held for ``n_hold`` samples, including its release."""
-    freq = _hz(pitch)
+    freq = midi_hz(pitch)
     bright = velocity / 127.0
     sr = sample_rate
     if voice in _SUSTAINED:
@@ -217,7 +214,7 @@ def drum_hit(note: int, sample_rate: int) -> np.ndarray:
         wave = np.sin(2 * np.pi * freq * t) * np.exp(-t / 0.02)
     elif note in (41, 43, 45, 47, 48, 50) or 60 <= note <= 68:  # toms, bongos, congas, timbales
         t, noise = span(0.5)
-        base = 0.9 * _hz(note) if note <= 50 else 1.6 * _hz(note)
+        base = 0.9 * midi_hz(note) if note <= 50 else 1.6 * midi_hz(note)
         cycles = np.cumsum(base * (1 + 0.35 * np.exp(-t / 0.04))) / sr
         tau = 0.3 if note <= 50 else 0.15
         wave = np.sin(2 * np.pi * cycles) * np.exp(-t / tau) + 0.1 * noise * np.exp(-t / 0.01)
@@ -252,7 +249,7 @@ def drum_hit(note: int, sample_rate: int) -> np.ndarray:
 # --------------------------------------------------------------------------- mixing
 
 
-def _pan_gains(pan: float, volume: float) -> tuple[float, float]:
+def pan_gains(pan: float, volume: float) -> tuple[float, float]:
     """Constant-power pan: -1 hard left, 0 centre (each side -3 dB), 1 hard right."""
     angle = (min(max(pan, -1.0), 1.0) + 1.0) * np.pi / 4
     return volume * float(np.cos(angle)), volume * float(np.sin(angle))
@@ -289,7 +286,7 @@ def render_builtin(score: Score, sample_rate: int, n_samples: int) -> np.ndarray
     cache: dict[tuple, np.ndarray] = {}
     for track in score.tracks:
         mono = _track_mono(score, track, sample_rate, n_samples, cache)
-        left, right = _pan_gains(track.pan, track.volume)
+        left, right = pan_gains(track.pan, track.volume)
         out[:, 0] += left * mono
         out[:, 1] += right * mono
     return out.astype(np.float32)
@@ -304,7 +301,7 @@ def render_builtin_parts(score: Score, sample_rate: int, n_samples: int) -> list
         part = np.empty((n_samples, 2), dtype=np.float32)
         if track.notes:
             mono = _track_mono(score, track, sample_rate, n_samples, cache)
-            left, right = _pan_gains(track.pan, track.volume)
+            left, right = pan_gains(track.pan, track.volume)
             part[:, 0], part[:, 1] = left * mono, right * mono
         else:
             part[:] = 0.0
