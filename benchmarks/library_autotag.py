@@ -29,16 +29,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import torch
+from listen_speed import median_time  # the same timer (benchmarks/ is on sys.path)
 
 from vmb.listen import clips
 from vmb.retrieve.autotag import RuleTagger
@@ -54,17 +53,6 @@ from vmb.listen.attributes import load_reference
 [load_tagger(n) for n in MODEL_NAMES]; load_reference()
 print(json.dumps({"first_file_s": time.perf_counter() - t0}))
 """
-
-
-def timed(fn, repeats: int) -> tuple[float, float]:
-    fn()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    return statistics.median(walls), statistics.median(cpus)
 
 
 def write_audio(path: Path, seconds: float, rate: int = 44100) -> Path:
@@ -98,7 +86,7 @@ def main() -> None:
                     result = analyze_file(path, tagger=tagger, transcribe=args.transcribe)
                     assert result.error is None, result.error
                     return result
-                times[tagger.name] = timed(run, args.repeats)
+                times[tagger.name] = median_time(run, args.repeats)
             entry = run().entries[0]
             (rw, rc), (mw, mc) = times["rules"], times["musicnn"]
             print(f"  {seconds:5g} s file: rules {rw:.2f} s wall ({rc:.2f} s CPU), musicnn {mw:.2f} s wall "
