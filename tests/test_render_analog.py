@@ -106,3 +106,13 @@ def test_styles_give_electronic_parts_their_voices():
     # asking for the piano on the tune: the piano plays it on the font, not on the supersaw
     piano = arrange(lead, Attributes(genres=["electronic"], instruments=["piano"], energy=0.9), tempo_map=tempo)
     assert all(t.voice == "" for t in piano.tracks if t.instrument == "piano")
+
+
+def test_an_unknown_voice_is_one_line_before_anything_renders():
+    from vmb import VmbError
+
+    track = Track(name="lead", program=81, notes=[Note(pitch=69, start=0.0, duration=1.0, velocity=100)],
+                  role="melody", instrument="synthesizer", voice="tr909")
+    with pytest.raises(VmbError, match="unknown synth voice 'tr909'; use one of supersaw") as err:
+        synthesize_parts(_score(track), sample_rate=RATE, backend="numpy")
+    assert "\n" not in str(err.value)

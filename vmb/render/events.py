@@ -7,6 +7,7 @@ of samples for a score and places its notes by the same rounding, so their outpu
 from __future__ import annotations
 
 from vmb import VmbError
+from vmb.knowledge import knowledge
 from vmb.types import Score
 
 SAMPLE_RATE = 44100  # what vmb renders, masters and writes at (Hz)
@@ -57,7 +58,10 @@ def validate_score(score: Score, sample_rate: int) -> None:
         raise VmbError(f"sample rate {sample_rate} Hz is out of range (8000-192000)")
     if not score.tempo_map or any(c.bpm <= 0 for c in score.tempo_map):
         raise VmbError("score tempo map must be non-empty with positive BPM values")
+    voices = knowledge().voices
     for track in score.tracks:
+        if track.voice and track.voice not in voices:
+            raise VmbError(f"track {track.name!r}: unknown synth voice {track.voice!r}; use one of {', '.join(voices)}")
         for note in track.notes:
             if not 0 <= note.pitch <= 127 or note.start < 0:
                 raise VmbError(
