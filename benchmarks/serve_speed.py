@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.fixtures
 PROMPT = "an upbeat pop song for a summer road trip"
 
 
@@ -132,7 +132,7 @@ def stages(timings: dict) -> str:
 
 
 def video_upload(client: httpx.Client, duration_s: float, server: Server) -> None:
-    from video_fixtures import make_video
+    from tests.fixtures.video import make_video
 
     rng = np.random.default_rng(7)
     cuts = tuple(float(c) for c in np.cumsum(rng.uniform(1.5, 5.0, size=int(duration_s))) if c < duration_s - 1.0)

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from video_fixtures import make_video  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tests.fixtures
+from tests.fixtures.video import make_video  # noqa: E402
 
 
 def main() -> None:

@@ -267,8 +267,8 @@ def _remove(path: Path) -> None:
 def _make_inputs(work: Path, home: Path) -> None:
     from PIL import Image
 
-    from library_fixtures import write_cadence, write_midi
-    from video_fixtures import make_video, shot_images
+    from tests.fixtures.library import write_cadence, write_midi
+    from tests.fixtures.video import make_video, shot_images
 
     Image.fromarray(shot_images(1, (320, 240), seed=11)[0]).save(work / "photo.jpg", quality=90)
     make_video(work / "clip.mp4", duration_s=5.0, cuts_s=(1.3, 2.9, 3.65), audio_hz=440)
@@ -331,7 +331,7 @@ def example_vlm(example_env):
     """pairs.jsonl (+ a.png, b.png) and a tiny random-weight LLaVA at models/llava."""
     pytest.importorskip("transformers")
     pytest.importorskip("peft")
-    from vlm_fixtures import build_tiny_vlm, write_pairs
+    from tests.fixtures.vlm import build_tiny_vlm, write_pairs
 
     work = example_env["work"]
     write_pairs(work)
