@@ -10,9 +10,9 @@ import pytest
 from vmb import VmbError, vocab
 from vmb import knowledge as kn
 from vmb.describe import text_lexicon as lex
-from vmb.render import styles
-from vmb.render.grooves import GROOVES
-from vmb.render.styles import PATTERNS, STYLES, resolve_style
+from vmb.render.arrange import styles
+from vmb.render.arrange.grooves import GROOVES
+from vmb.render.arrange.styles import PATTERNS, STYLES, resolve_style
 from vmb.types import Attributes
 
 K = kn.knowledge()

@@ -123,7 +123,7 @@ def test_the_piece_dies_away_and_reports_each_part():
 
 def test_an_asked_mood_replaces_a_genre_the_text_did_not_name():
     from vmb.describe import describe_text
-    from vmb.render.styles import resolve_style
+    from vmb.render.arrange.styles import resolve_style
 
     assert describe_text(NEUTRAL).attributes.genres == ["cinematic"]  # inferred from the scene
     assert "genres" not in describe_text(NEUTRAL).named

@@ -1,6 +1,11 @@
-"""Render: arrangement, SoundFont synthesis, mastering and file writing (the paper's decoder 𝒟)."""
+"""Render: arrangement, SoundFont synthesis, mastering and file writing (the paper's decoder 𝒟).
 
-from .arrange import arrange
+Two halves: :mod:`vmb.render.arrange` writes the notes (lead sheet -> multi-track Score); the
+modules beside it make the sound (``soundfont`` with ``fluid``, ``synth`` and ``analog``, then
+``mix``, ``master``) and the files (``writers``, ``midi``, ``plot``).
+"""
+
+from .arrange import arrange  # the function: vmb.render.arrange(...) arranges
 from .master import die_away, loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
 from .mix import MixResult, Stem, mix_parts

@@ -10,7 +10,7 @@ import pytest
 from tests.fixtures.leads import bar_beats, make_lead
 from vmb import VmbError
 from vmb.render import arrange
-from vmb.render.styles import STYLES, resolve_style
+from vmb.render.arrange.styles import STYLES, resolve_style
 from vmb.types import Attributes, Score, TempoChange
 from vmb.vocab import DRUM_NOTES, GENRES, INSTRUMENTS, METERS, PITCH_CLASS
 
@@ -299,7 +299,7 @@ def test_several_asked_instruments_each_get_a_part():
 def test_a_genre_loop_replaces_the_chords_where_the_melody_fits():
     lead = make_lead("A", "minor")
     score = run(lead, style="electronic", energy=0.8)
-    from vmb.render.arrange import make_plan
+    from vmb.render.arrange.arranger import make_plan
     plan = make_plan(lead, STYLES["electronic"], 0.8, has_beat=True)
     bars = [plan.harmony.at(b * 4 + 0.01) for b in range(int(plan.final // 4))]
     loop = [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")]  # i VI III VII in A minor
@@ -309,7 +309,7 @@ def test_a_genre_loop_replaces_the_chords_where_the_melody_fits():
 
 
 def test_chord_colours():
-    from vmb.render.voicing import Harmony
+    from vmb.render.arrange.voicing import Harmony
     from vmb.types import Chord
 
     def tones(colour, root=2, quality="min"):  # ii in C major
@@ -341,7 +341,7 @@ def test_the_moods_set_register_and_articulation():
 
 
 def test_the_style_sets_the_energy_and_the_request_moves_it():
-    from vmb.render.styles import base_energy
+    from vmb.render.arrange.styles import base_energy
 
     pop, ambient = STYLES["pop"], STYLES["ambient"]
     assert base_energy(Attributes(energy=0.5), pop) == pop.energy  # a neutral request: the genre's own

@@ -6,7 +6,7 @@ import pytest
 
 from tests.fixtures.leads import estimate_key, make_lead
 from vmb.render import arrange
-from vmb.render.styles import STYLES
+from vmb.render.arrange.styles import STYLES
 from vmb.types import Attributes, TempoChange
 from vmb.vocab import PITCH_CLASS
 

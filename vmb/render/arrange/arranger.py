@@ -1,10 +1,10 @@
 """The arranger: a lead sheet (melody, chords, sections) -> a multi-track :class:`~vmb.types.Score`.
 
-It works like a session arranger with a style sheet (:mod:`vmb.render.styles`): it picks a
+It works like a session arranger with a style sheet (:mod:`vmb.render.arrange.styles`): it picks a
 band for the genre, swaps in the instruments the user asked for and out the ones they
 excluded, plans every bar's energy from the sections (a sparse building intro, parts
 joining as energy rises, drum fills into each new section), writes each part
-(:mod:`vmb.render.parts`), ends on the tonic chord struck on the last downbeat and held
+(:mod:`vmb.render.arrange.parts`), ends on the tonic chord struck on the last downbeat and held
 to ``length_beats``, then swings and humanises the timing slightly with a seeded rng.
 
 Times are beats (quarter notes); humanising moves onsets by at most 8 ms so the beat
@@ -19,10 +19,10 @@ import numpy as np
 
 from vmb import VmbError, theory
 from vmb.knowledge import knowledge
-from vmb.render import grooves
-from vmb.render.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
-from vmb.render.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
-from vmb.render.voicing import Harmony, fold, place, voice
+from vmb.render.arrange import grooves
+from vmb.render.arrange.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
+from vmb.render.arrange.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
+from vmb.render.arrange.voicing import Harmony, fold, place, voice
 from vmb.types import Attributes, Chord, LeadSheet, Note, Score, Section, TempoChange, Track
 from vmb.vocab import DRUM_NOTES, INSTRUMENTS, METERS, MODES, PITCH_CLASS, normalize_instrument, normalize_mood
 

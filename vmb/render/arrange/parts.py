@@ -2,7 +2,7 @@
 
 Each generator reads the bar plan (:class:`Plan`: bars with their energy and section kind,
 the harmony, drum fills) and one :class:`Part`, and returns that part's notes, in beats,
-before the final bar (the closing chord is :func:`vmb.render.arrange.final_notes`).
+before the final bar (the closing chord is :func:`vmb.render.arrange.arranger.final_notes`).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vmb.render import grooves
-from vmb.render.styles import GENERIC_68, PATTERNS, PULSE, Pattern, Style
-from vmb.render.voicing import ChordSpan, Harmony, bass_note, place, voice
+from vmb.render.arrange import grooves
+from vmb.render.arrange.styles import GENERIC_68, PATTERNS, PULSE, Pattern, Style
+from vmb.render.arrange.voicing import ChordSpan, Harmony, bass_note, place, voice
 from vmb.types import Note
 from vmb.vocab import INSTRUMENTS
 
@@ -128,7 +128,7 @@ def grid_for(pattern: Pattern, meter: str, energy: float) -> str:
 def part_grid(part: Part, pat: Pattern, bar: Bar, plan: Plan) -> str:
     """The grid a chord or arpeggio part plays in ``bar``. Without drums or percussion keeping
     time it plays at least its main grid, and a syncopated comp or arpeggio turns into a steady
-    pulse (:data:`~vmb.render.styles.PULSE`), so the beat stays audible."""
+    pulse (:data:`~vmb.render.arrange.styles.PULSE`), so the beat stays audible."""
     if plan.has_beat:
         return grid_for(pat, plan.meter, bar.energy)
     energy = max(bar.energy, 0.4)

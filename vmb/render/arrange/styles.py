@@ -4,7 +4,7 @@ A :class:`Style` is a band: a list of :class:`StylePart` (role, vocab instrument
 the section energy from which the part joins in). Styles, their parts and the roles are
 records in ``vmb/data/styles.toml`` (:mod:`vmb.knowledge`); :data:`STYLES` and the role
 tables here are views of them. The patterns stay here: pitched patterns are step grids like
-the drum grooves in :mod:`vmb.render.grooves`, one bar per meter and energy level
+the drum grooves in :mod:`vmb.render.arrange.grooves`, one bar per meter and energy level
 (light, main, full), each character one step:
 
 - bass grids: ``R`` root (slash bass), ``5`` fifth, ``3`` third, ``6``/``7`` the scale's
@@ -36,7 +36,7 @@ class Pattern:
 
     kind: str  # "bass" | "walk" | "chord" | "arp" | "line" | "melody"
     grids: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    voicing: str = "close"  # see vmb.render.voicing.voice; "drone" holds tonic and fifth
+    voicing: str = "close"  # see vmb.render.arrange.voicing.voice; "drone" holds tonic and fifth
     voices: int = 4
     center: int = 60  # MIDI pitch the part's register centres on
     strum: float = 0.0  # beats between successive notes of a strummed chord
