@@ -89,9 +89,10 @@ def test_windows_join_continuously(pipe):
 
 def test_density_projection_brings_every_window_into_its_bin():
     from vmb.generate.ecmg.conditioning import density_range
+    from vmb.generate.ecmg.layout import step_mask
     from vmb.generate.ecmg.longform import plan_windows
     from vmb.generate.ecmg.pipeline import project_density
-    from vmb.generate.ecmg.representation import PianoRoll, melody_runs, step_mask
+    from vmb.generate.ecmg.roll import PianoRoll, melody_runs
     from vmb.testing import fake_lead_sheet
 
     sheet = fake_lead_sheet(2, n_bars=16)

@@ -1,18 +1,10 @@
-"""The piano-roll music bridge: encode/decode round trips, meters, chord naming, windows."""
+"""The piano-roll codec (vmb.generate.ecmg.roll): encode/decode round trips, meters, thresholds, melody runs."""
 
 import numpy as np
 import pytest
 
-from vmb.generate.ecmg.representation import (
-    LAYOUT,
-    SEGMENT_STEPS,
-    PianoRoll,
-    bar_steps,
-    beat_to_step,
-    crop_segment,
-    match_chord,
-    step_to_beat,
-)
+from vmb.generate.ecmg.layout import LAYOUT
+from vmb.generate.ecmg.roll import PianoRoll
 from vmb.testing import fake_lead_sheet
 from vmb.types import Chord, LeadSheet, Note
 
@@ -89,42 +81,3 @@ def test_notes_start_on_onset_flags_and_on_lasting_pitch_changes():
     roll = _one_bar_melody([17] * 8 + [21] * 8, [0, 4])
     melody = PianoRoll().decode(roll, key="C", length_beats=4.0).melody
     assert [(n.pitch, n.start, n.duration) for n in melody] == [(60, 0.0, 1.0), (60, 1.0, 1.0), (64, 2.0, 2.0)]
-
-
-def test_grid_conversions():
-    assert [bar_steps(m) for m in ("4/4", "3/4", "6/8", "2/4")] == [16, 12, 12, 8]
-    assert beat_to_step(3.0, "3/4") == 16  # the second 3/4 bar starts at row 16
-    assert beat_to_step(2.99, "3/4") == 16  # rounding onto the bar line moves to the next bar
-    assert step_to_beat(17, "3/4") == 3.25
-
-
-def test_match_chord_names_templates():
-    chroma = np.zeros(12)
-    chroma[[7, 11, 2, 5]] = 1.0
-    assert match_chord(chroma) == (7, "7")
-    chroma = np.zeros(12)
-    chroma[[9, 0, 4]] = 1.0
-    assert match_chord(chroma) == (9, "min")
-
-
-def test_crop_segment_pads_with_silence():
-    roll = PianoRoll().encode(fake_lead_sheet(0, n_bars=6))
-    seg = crop_segment(roll, 4)
-    assert seg.shape == (SEGMENT_STEPS, LAYOUT.channels)
-    assert np.array_equal(seg[:32], roll[64:96])
-    assert (seg[32:] == -1).all()
-
-
-def test_to_mode_moves_the_third_sixth_and_seventh_and_back():
-    from vmb.generate.ecmg.representation import to_mode
-
-    sheet = LeadSheet(melody=[Note(60 + pc, float(i), 1.0) for i, pc in enumerate([0, 2, 4, 5, 7, 9, 11])],
-                      chords=[Chord(0.0, 7.0, 0, "maj")], key="C", mode="major", meter="4/4", length_beats=8.0)
-    rep = PianoRoll()
-    roll = rep.encode(sheet)
-    minor = to_mode(roll, "major", "minor")
-    back = rep.decode(minor, key="C", mode="minor", length_beats=8.0)
-    assert [n.pitch - 60 for n in back.melody] == [0, 2, 3, 5, 7, 8, 10]
-    assert (back.chords[0].root, back.chords[0].quality) == (0, "min")
-    assert np.array_equal(to_mode(minor, "minor", "major"), roll)
-    assert to_mode(roll, "major", "major") is roll

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vmb import VmbError
+from vmb.generate.ecmg.compact import densify
 from vmb.generate.ecmg.data import (
     DropRates,
     TrainingSet,
@@ -18,7 +19,7 @@ from vmb.generate.ecmg.data import (
     window,
 )
 from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
-from vmb.generate.ecmg.representation import PianoRoll, densify
+from vmb.generate.ecmg.roll import PianoRoll
 from vmb.generate.ecmg.sampler import sample_times
 from vmb.generate.ecmg.train import TrainConfig, flow_loss, to_torch, train
 from vmb.testing import fake_entries
@@ -173,7 +174,7 @@ def test_folder_of_midi_files_becomes_lead_sheets_through_the_library_reader(tmp
 def test_melody_weight_scales_the_melody_channels_of_the_loss():
     import torch
 
-    from vmb.generate.ecmg.representation import LAYOUT
+    from vmb.generate.ecmg.layout import LAYOUT
     from vmb.generate.ecmg.train import flow_loss
 
     class Zero:  # predicts zero velocity: the error is the target itself

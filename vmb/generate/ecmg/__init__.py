@@ -2,8 +2,12 @@
 
 In the order a request meets them:
 
-- :mod:`~vmb.generate.ecmg.representation`: the piano-roll codec (lead sheet <-> roll), the
-  model's only view of music; its name is stored in every checkpoint and checked on load;
+- the piano roll, the model's only view of music: :mod:`~vmb.generate.ecmg.layout` (its grid
+  of 16th-note rows and 74 channels), :mod:`~vmb.generate.ecmg.roll` (the ``Representation``
+  protocol and the ``PianoRoll`` codec, lead sheet <-> roll; its name is stored in every
+  checkpoint and checked on load), :mod:`~vmb.generate.ecmg.compact` (the roll as stored for
+  data sets), :mod:`~vmb.generate.ecmg.chords` (the chord templates the decoder names chroma
+  by) and :mod:`~vmb.generate.ecmg.roll_edit` (windows, parallel mode, melody density);
 - :mod:`~vmb.generate.ecmg.conditioning`: the conditions and their cross-attention tokens;
 - :mod:`~vmb.generate.ecmg.dit`, :mod:`~vmb.generate.ecmg.controlformer`,
   :mod:`~vmb.generate.ecmg.model`: ``nn.Module`` s that see only tensors;

@@ -29,17 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from vmb import VmbError
+from vmb.generate.ecmg.compact import CompactRoll, densify, empty_compact, encode_compact
 from vmb.generate.ecmg.conditioning import attribute_ids, density_bin, register_bin, role_of_section
-from vmb.generate.ecmg.representation import (
-    BARS_PER_SEGMENT,
-    MELODY_LOW,
-    STEPS_PER_BAR,
-    CompactRoll,
-    bar_steps,
-    densify,
-    empty_compact,
-    encode_compact,
-)
+from vmb.generate.ecmg.layout import BARS_PER_SEGMENT, MELODY_LOW, STEPS_PER_BAR, bar_steps, step_mask
 from vmb.types import LibraryEntry
 from vmb.vocab import SCALES, TEMPO_CLASSES, tempo_class_of
 
@@ -169,8 +161,7 @@ def stretch(roll: CompactRoll, factor: float, meter: str, n_bars: int) -> Compac
     if factor == 0.5:  # an onset on the skipped odd step moves onto the kept one
         odd = np.minimum(src + 1, len(roll) - 1)
         out.mel_on[rows] |= roll.mel_on[odd] & (roll.mel[odd] >= 0)
-    out.mask[:] = False
-    out.mask[(np.arange(n_bars * per_bar) // per_bar) * STEPS_PER_BAR + np.arange(n_bars * per_bar) % per_bar] = True
+    out.mask[:] = step_mask(meter, n_bars)
     return out
 
 
@@ -178,7 +169,7 @@ def window(tune: Tune, first_bar: int, factor: float = 1.0) -> CompactRoll:
     """A BARS_PER_SEGMENT-bar window starting at ``first_bar`` (in source bars), re-notated."""
     src_bars = int(round(BARS_PER_SEGMENT / factor))
     piece = tune.roll.slice(first_bar * STEPS_PER_BAR, (first_bar + src_bars) * STEPS_PER_BAR)
-    piece.mask[:] = np.tile(np.arange(STEPS_PER_BAR) < bar_steps(tune.meter), src_bars)
+    piece.mask[:] = step_mask(tune.meter, src_bars)
     if factor == 1.0:
         return piece
     return stretch(piece, factor, tune.meter, BARS_PER_SEGMENT)
@@ -351,6 +342,6 @@ class TrainingSet:
             broad=np.stack([r[4] if r[4] is not None else silent for r in rows]),
             broad_on=broad_ok & ~everything & (rng.random(n) >= drop.broad),
             attrs=attrs,
-            step_mask=np.stack([np.tile(np.arange(STEPS_PER_BAR) < bar_steps(self.tunes[int(i)].meter), BARS_PER_SEGMENT) for i in idx]),
+            step_mask=np.stack([step_mask(self.tunes[int(i)].meter, BARS_PER_SEGMENT) for i in idx]),
         )
 

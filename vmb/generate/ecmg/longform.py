@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from vmb.generate.ecmg.conditioning import role_of_section
-from vmb.generate.ecmg.representation import BARS_PER_SEGMENT, SEGMENT_STEPS, STEPS_PER_BAR
+from vmb.generate.ecmg.layout import BARS_PER_SEGMENT, SEGMENT_STEPS, STEPS_PER_BAR
 from vmb.types import Section
 
 OVERLAP_BARS = 1

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from vmb.generate.ecmg.conditioning import ATTRIBUTES, MODES, density_bin
-from vmb.generate.ecmg.representation import LAYOUT, MELODY_LOW, melody_runs
+from vmb.generate.ecmg.layout import LAYOUT, MELODY_LOW
+from vmb.generate.ecmg.roll import melody_runs
 from vmb.theory import KK_MAJOR, KK_MINOR
 from vmb.vocab import SCALES
 

@@ -18,7 +18,7 @@ from vmb.generate.ecmg import checkpoint
 from vmb.generate.ecmg.conditioning import ConditionEncoder, Conditions
 from vmb.generate.ecmg.controlformer import ControlFormer
 from vmb.generate.ecmg.dit import DiT
-from vmb.generate.ecmg.representation import LAYOUT, SEGMENT_STEPS
+from vmb.generate.ecmg.layout import LAYOUT, SEGMENT_STEPS
 
 
 @dataclass

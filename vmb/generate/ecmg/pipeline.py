@@ -30,19 +30,11 @@ import torch
 from vmb import VmbError
 from vmb.generate.ecmg.checkpoint import load_checkpoint
 from vmb.generate.ecmg.conditioning import Conditions, attribute_ids, density_range
+from vmb.generate.ecmg.layout import BARS_PER_SEGMENT, SEGMENT_STEPS, STEPS_PER_BAR, step_mask
 from vmb.generate.ecmg.longform import default_sections, overlap_callback, plan_windows, stitch
 from vmb.generate.ecmg.model import EcmgModel
-from vmb.generate.ecmg.representation import (
-    BARS_PER_SEGMENT,
-    SEGMENT_STEPS,
-    STEPS_PER_BAR,
-    PianoRoll,
-    crop_segment,
-    fit_density,
-    melody_runs,
-    step_mask,
-    to_mode,
-)
+from vmb.generate.ecmg.roll import PianoRoll, Representation, melody_runs
+from vmb.generate.ecmg.roll_edit import crop_segment, fit_density, to_mode
 from vmb.generate.ecmg.sampler import FlowSampler
 from vmb.theory import bar_beats
 from vmb.types import Attributes, LeadSheet, Section
@@ -144,7 +136,7 @@ class EcmgPipeline:
         # One thread by default: the batches are small, and on a shared or busy CPU a second
         # OpenMP thread that has to wait for a core makes every step several times slower.
         self.threads = threads
-        self.representation = PianoRoll()
+        self.representation: Representation = PianoRoll()
         self.sampler = FlowSampler(steps=steps)
         self.checkpoint = checkpoint
         # What the sidecar records: the file's name, format version, step and content hash (not

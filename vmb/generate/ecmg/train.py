@@ -29,8 +29,8 @@ from vmb import VmbError
 from vmb.generate.ecmg.checkpoint import atomic_torch_save, save_pretrained
 from vmb.generate.ecmg.conditioning import Conditions
 from vmb.generate.ecmg.data import Batch, DropRates, TrainingSet, build_tunes, load_entries, text_embeddings
+from vmb.generate.ecmg.layout import LAYOUT
 from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
-from vmb.generate.ecmg.representation import LAYOUT
 from vmb.generate.ecmg.sampler import FlowSampler, noisy, sample_times
 from vmb.types import LibraryEntry
 
