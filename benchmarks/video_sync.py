@@ -33,7 +33,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests.fixtures
 from tests.fixtures.video import make_video  # noqa: E402
-
 from vmb.evaluate.sync import audio_onsets, evaluate_heard_sync, evaluate_sync, nearest_distance  # noqa: E402
 from vmb.video import analyze_timing, decode_audio, mux_audio, plan_tempo_map  # noqa: E402
 
