@@ -156,6 +156,13 @@ def run_job(job: dict) -> dict:
     return out
 
 
+def descriptor(row: dict, tag: str) -> float:
+    """MTT_musicnn's clip probability of the descriptor ``tag`` ("fast", "slow") for one clip."""
+    from vmb.listen import load_tagger
+
+    return float(row["probs"]["MTT_musicnn"][load_tagger("MTT_musicnn").tag_names.index(tag)])
+
+
 def score_blocks(rows: list[dict], columns: list[tuple[str, str]]) -> list[dict]:
     """One block per (attribute, generator): heard.evaluate_attribute over its clips."""
     from vmb.evaluate.heard import evaluate_attribute, value_scores
@@ -217,18 +224,23 @@ def print_tables(blocks: list[dict], rows: list[dict], wall_s: float, duration_s
 
     moods = [r for r in rows if r["attribute"] == "mood"]
     if moods:
-        print("\ntempo per mood (ecmg): planned = the sidecar's BPM, heard = librosa's beat tracker on the audio")
-        print(f"{'mood':14s} {'planned':>8s} {'heard':>7s}")
+        print("\ntempo per mood (ecmg): planned = the sidecar's BPM, heard = librosa's beat tracker on the audio;\n"
+              "fast, slow = MTT_musicnn's descriptor tags (clip probability, mean over the seeds)")
+        print(f"{'mood':14s} {'planned':>8s} {'heard':>7s} {'fast':>6s} {'slow':>6s}")
         per = {}
         for r in moods:
             per.setdefault(r["value"], []).append(r)
+        for r in moods:
+            r["fast"], r["slow"] = (descriptor(r, name) for name in ("fast", "slow"))
         for mood, rs in per.items():
-            print(f"{mood:14s} {np.mean([r['planned_bpm'] for r in rs]):8.1f} {np.mean([r['heard_bpm'] for r in rs]):7.1f}")
+            mean = {k: np.mean([r[k] for r in rs]) for k in ("planned_bpm", "heard_bpm", "fast", "slow")}
+            print(f"{mood:14s} {mean['planned_bpm']:8.1f} {mean['heard_bpm']:7.1f} {mean['fast']:6.3f} {mean['slow']:6.3f}")
         if "energetic" in per and "calm" in per:
             gap = {k: np.mean([r[k] for r in per["energetic"]]) - np.mean([r[k] for r in per["calm"]])
-                   for k in ("planned_bpm", "heard_bpm")}
+                   for k in ("planned_bpm", "heard_bpm", "fast", "slow")}
             print(f"energetic - calm: planned {gap['planned_bpm']:+.1f} BPM, heard {gap['heard_bpm']:+.1f} BPM "
-                  f"(issue #13 wants >= +30)")
+                  f"(issue #13 wants >= +30); fast {gap['fast']:+.3f}, slow {gap['slow']:+.3f} "
+                  "(the descriptors follow when fast > 0 > slow)")
 
     gen = {g: np.mean([r["seconds_generate"] for r in rows if r["generator"] == g])
            for g in dict.fromkeys(r["generator"] for r in rows)}

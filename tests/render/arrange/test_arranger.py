@@ -296,6 +296,51 @@ def test_several_asked_instruments_each_get_a_part():
     assert roles["violin"] == "melody" and roles["cello"] in ("counter", "bass") and roles["drums"] == "drums"
 
 
+def test_the_tunes_instrument_also_plays_the_texture_it_accompanies_with():
+    lead = make_lead()
+    guitar = run(lead, style="cinematic", instruments=["acoustic guitar"])
+    comps = [t for t in guitar.tracks if t.role == "comp"]
+    assert [t.instrument for t in comps] == ["acoustic guitar"] and comps[0].notes  # it strums the chords
+    assert guitar.track("melody").instrument == "acoustic guitar"
+    synth = run(lead, style="cinematic", instruments=["synthesizer"])  # the film band has no arpeggio
+    assert [t.instrument for t in synth.tracks if t.role == "arp"] == ["synthesizer"]
+    cello = run(lead, style="cinematic", instruments=["cello"])  # a bowed tune is its idiom: nothing more
+    plain = run(lead, style="cinematic")
+    assert sorted(t.role for t in cello.tracks) == sorted(t.role for t in plain.tracks)
+    # another asked-for instrument keeps the part it was given
+    both = run(lead, style="pop", instruments=["piano", "acoustic guitar"])
+    assert {t.instrument for t in both.tracks if t.role == "comp"} == {"acoustic guitar"}
+    assert both.track("melody").instrument == "piano"
+
+
+def test_when_an_instrument_is_asked_the_rest_of_the_band_steps_back():
+    lead = make_lead()
+    plain = {t.name: t for t in run(lead, style="cinematic").tracks}
+    asked = {t.name: t for t in run(lead, style="cinematic", instruments=["flute"]).tracks}
+    for name, track in asked.items():
+        if track.role in ("comp", "pad", "arp", "counter"):
+            assert track.volume == pytest.approx(plain[name].volume * 0.7)
+        elif track.role in ("bass", "drums"):
+            assert track.volume == pytest.approx(plain[name].volume)
+
+
+def test_a_bowed_tune_is_legato_and_a_low_instruments_tune_stays_above_the_bass():
+    from vmb.render.arrange.parts import legato
+    from vmb.types import Note
+
+    notes = [Note(60, 0.0, 0.5), Note(62, 1.0, 0.5), Note(64, 4.0, 1.0)]
+    legato(notes)
+    assert [n.duration for n in notes] == [1.0, 0.5, 1.0]  # the half-beat gap closes, the 2.5-beat rest stays
+    low = make_lead()
+    for n in low.melody:
+        n.pitch -= 24  # a tune written two octaves down
+    cello = run(low, style="cinematic", instruments=["cello"]).track("melody")
+    assert min(n.pitch for n in cello.notes) >= 48
+    ends = sorted((n.start, n.start + n.duration) for n in cello.notes)
+    gaps = [b[0] - a[1] for a, b in zip(ends, ends[1:])]
+    assert all(g < 0.06 or g > 0.94 for g in gaps)  # humanising moves onsets by up to 8 ms (0.013 beats)
+
+
 def test_a_genre_loop_replaces_the_chords_where_the_melody_fits():
     lead = make_lead("A", "minor")
     score = run(lead, style="electronic", energy=0.8)

@@ -84,6 +84,7 @@ def _voice(part: Part) -> str:
 
 ENDING_RING_S = 2.0  # the closing chord is struck at least this long before the end, to die away
 LEAD_GAIN = 1.15  # an asked-for instrument sits this much (about 1.2 dB) forward of its part's level
+BAND_STEP_BACK = 0.7  # and the chords, pads, arpeggios and counter-lines of the others 3 dB back
 
 
 def _beats_before_end(tempo_map: list[TempoChange], length: float, seconds: float) -> float:
@@ -185,6 +186,30 @@ def _lead(parts: list[Part], instrument: str) -> None:
         melody.instrument, melody.requested = instrument, True
 
 
+ACCOMPANYING_ROLES = ("comp", "arp", "pad")  # the texture parts a lead instrument can feature in
+
+
+def _feature(parts: list[Part], instrument: str, style: Style) -> None:
+    """The tune's instrument also plays the first accompanying role it fits (a guitar strums, a
+    harpsichord or piano comps, a synthesizer arpeggiates, an organ holds the pad), taking over
+    that part unless another asked-for instrument has it, or adding it: heard in the texture,
+    not only on top."""
+    role = next((r for r in roles_for(instrument) if r in ACCOMPANYING_ROLES), None)
+    if role is None:  # strings, winds, brass: the tune is their idiom
+        return
+    same = next((p for p in parts if p.role == role and p.instrument == instrument), None)
+    if same is not None:
+        same.requested = True
+        return
+    free = next((p for p in parts if p.role == role and not p.requested), None)
+    if free is not None:
+        free.instrument, free.requested = instrument, True
+        free.pattern = _default_pattern(role, instrument, style) if role == "comp" else free.pattern
+    elif not any(p.role == role for p in parts):
+        parts.append(Part(role, instrument, _default_pattern(role, instrument, style),
+                          volume=ROLE_VOLUME[role], requested=True))
+
+
 def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> list[Part]:
     """The style's band with asked-for instruments in and excluded ones out (or substituted).
 
@@ -202,9 +227,13 @@ def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> l
     for instrument in asked:
         if instrument != lead:
             _claim(parts, instrument, style)
+    if lead is not None:
+        _feature(parts, lead, style)
     for part in parts:
         if part.requested:  # heard: forward of the band
             part.volume = min(1.0, max(part.volume, ROLE_VOLUME[part.role]) * LEAD_GAIN)
+        elif asked and part.role in ACCOMPANYING_ROLES + ("counter",):  # and the band steps back
+            part.volume *= BAND_STEP_BACK
     kept: list[Part] = []
     for part in parts:
         if not part.requested and part.role in ("drums", "perc") and ("drums" in banned or part.instrument in banned):

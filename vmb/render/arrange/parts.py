@@ -379,6 +379,9 @@ def line_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     return notes
 
 
+TUNE_FLOOR = 48  # C3: a tune stays above it, clear of the bass line (a cello sings on its upper strings)
+
+
 def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
     """The lead sheet's melody, moved by whole octaves into the instrument's range."""
     source = [n for n in plan.melody if 0.0 <= n.start < plan.final - EPS]
@@ -394,9 +397,11 @@ def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]
     center = min(part.center(PATTERNS["melody"]), (part.low + part.high) // 2 + 6 + part.register)
     pitches = np.array([n.pitch for n in source])
 
+    floor = max(part.low, TUNE_FLOOR)
+
     def misfit(k: int) -> float:
         shifted = pitches + 12 * k
-        out = np.clip(part.low - shifted, 0, None) + np.clip(shifted - part.high, 0, None)
+        out = np.clip(floor - shifted, 0, None) + np.clip(shifted - part.high, 0, None)
         return float(out.sum() * 10 + abs(shifted.mean() - center))
 
     shift = 12 * min(range(-4, 5), key=lambda k: (misfit(k), abs(k)))
@@ -406,9 +411,20 @@ def melody_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]
         acc = metric_accent(n.start - bar.start, plan.meter) + (n.velocity - 90) / 300.0
         end = min(n.start + n.duration, plan.final)
         notes.append(note(n.pitch + shift, n.start, end - n.start, velocity("melody", bar.energy, acc, loud)))
+    if INSTRUMENTS[part.instrument].family == "strings":  # bowed: the line is held into the next note
+        legato(notes)
     part.state["pitch"] = notes[-1].pitch
     part.state["shift"] = shift
     return notes
+
+
+def legato(notes: list[Note], *, longest_gap: float = 1.0) -> None:
+    """Hold each note until the next one starts where the silence between them is under
+    ``longest_gap`` beats (a bowed or breathed line, not a plucked one); longer rests stay."""
+    for a, b in zip(notes, notes[1:]):
+        gap = b.start - (a.start + a.duration)
+        if 0 < gap < longest_gap:
+            a.duration = b.start - a.start
 
 
 FEEL_ROLES = ("melody", "counter", "comp", "arp")  # the parts the moods' register and articulation move
