@@ -128,7 +128,7 @@ def test_an_asked_mood_replaces_a_genre_the_text_did_not_name():
     assert describe_text(NEUTRAL).attributes.genres == ["cinematic"]  # inferred from the scene
     assert "genres" not in describe_text(NEUTRAL).named
     calm = _resolved(NEUTRAL, moods=["calm"])
-    assert calm.genres == [] and resolve_style(None, calm).name == "ambient"
+    assert calm.genres == [] and resolve_style(None, calm).name == "lofi"
     assert resolve_style(None, _resolved(NEUTRAL, moods=["energetic"])).name == "electronic"
     named = describe_text("a jazz tune for a late night")
     assert "genres" in named.named

@@ -212,7 +212,8 @@ def test_style_resolution():
     assert resolve_style("EDM", Attributes()).name == "electronic"
     assert resolve_style("solo piano", Attributes()).name == "piano"
     assert resolve_style(None, Attributes(genres=["hip-hop"])).name == "hip hop"
-    assert resolve_style(None, Attributes(moods=["calm"])).name == "ambient"
+    assert resolve_style(None, Attributes(moods=["calm"])).name == "lofi"
+    assert resolve_style(None, Attributes(moods=["suspenseful"])).name == "ambient"  # dark ambient drones
     assert resolve_style(None, Attributes(moods=["epic"])).name == "cinematic"
     assert resolve_style(None, Attributes()).name == "pop"
     with pytest.raises(VmbError, match="style"):
