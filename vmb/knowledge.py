@@ -5,7 +5,7 @@ them): ``moods.toml`` (:class:`Mood`), ``genres.toml`` (:class:`Genre`), ``style
 (:class:`Style` with its :class:`StylePart` list, the :class:`Role` records, and the roles
 each instrument takes) and ``voices.toml`` (:class:`Voice`: the synth patches the studio
 renderer plays). They are the source of truth: ``vocab.MOODS``, ``vocab.GENRES``, the
-text describer's tables in ``vmb.describe.text_lexicon`` and ``vmb.render.styles.STYLES``
+text describer's tables in ``vmb.describe.text_lexicon`` and ``vmb.render.arrange.styles.STYLES``
 are views derived from them, so adding a mood or a genre edits one record.
 
 :func:`knowledge` reads and checks the files once; a missing, unknown or ill-typed field, a
@@ -87,7 +87,7 @@ class StylePart:
 
     role: str  # a Role's name
     instrument: str  # a vmb.vocab instrument name
-    pattern: str  # key of render.styles.PATTERNS, or of grooves.GROOVES for drums/perc
+    pattern: str  # key of vmb.render.arrange.styles.PATTERNS, or of vmb.render.arrange.grooves.GROOVES for drums/perc
     joins_at_energy: float = field(metadata=_in(0.0, 1.0))  # plays in bars whose energy reaches this
     volume: float = field(metadata=_in(0.0, 1.0))  # mix gain
     pan: float = field(metadata=_in(-1.0, 1.0))  # -1 left .. 1 right
@@ -173,7 +173,7 @@ class Style:
     aliases: tuple[str, ...] = ()  # other names --style accepts
     mix: Mix = field(default_factory=Mix)  # how it is mixed; absent: the defaults
     # a loop of Roman numerals, one chord per bar, that replaces the lead sheet's chords where the
-    # melody fits it (vmb.render.arrange.reharmonise); empty: the lead sheet's own chords
+    # melody fits it (vmb.render.arrange.arranger.reharmonise); empty: the lead sheet's own chords
     progression_major: tuple[str, ...] = ()
     progression_minor: tuple[str, ...] = ()
 
