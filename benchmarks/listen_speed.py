@@ -28,6 +28,13 @@ pass of 16 patches, as before BATCH_PATCHES: 1.05 s. Under other users' load (4-
 models run side by side (``tagger.side_by_side``): two models on two threads one after the other
 stalled at every OpenMP barrier (4.3-5.1 s wall).
 
+Session 6 (this machine's CPU reports AVX-512 and AMX bf16/int8): both models on 30 s 0.450 s
+wall (0.820 s CPU; load average 2.1 from other work). Tried: the timbral convolutions in bfloat16
+(AMX): one 2-patch forward 0.078 -> 0.052 s on one thread, but the tags move by up to 3.5e-3 and
+max_pool by 0.93 from TensorFlow's, far outside the port's 1e-4 agreement; an fp32 product split
+into bf16 halves (3 passes) is no faster than fp32 here (oneDNN's fp32_precision="bf16" converts
+the inputs on every call). Not adopted: the 0.3 s target stays unmet with exact float32.
+
 Sanity: the top-5 tags of both models for a few synthetic signals (``vmb.listen.clips``).
 
 Run: python benchmarks/listen_speed.py [--threads 2] [--seconds 30] [--repeats 7]
