@@ -249,10 +249,12 @@ def master(
 
     measured = loudness_lufs(x, sample_rate)
     gain_db = 0.0
+    known: tuple[float, float | None] | None = None  # (gain_db, loudness of the limited output at it)
     if measured is not None:
         gain_db = target_lufs - measured
         for _ in range(5):
             got = limited_loudness(10.0 ** (gain_db / 20.0))
+            known = (gain_db, got)
             if got is None or abs(got - target_lufs) < 0.05:
                 break
             # Very peaky audio cannot reach the target under the ceiling: cap the push at +12 dB.
@@ -269,7 +271,10 @@ def master(
         y[pending[0]:pending[0] + len(pending[1])] = pending[1]
     if np.ndim(audio) == 1:
         y = y[:, 0]
-    report = {"loudness_lufs": loudness_lufs(y, sample_rate), "peak_dbfs": peak_level_dbfs(y), "gain_db": gain_db}
+    # The output is the limited audio last measured at this gain (same chunks, same meter): its
+    # loudness is known; it is measured again only when the loop ended on an untried gain.
+    loudness = known[1] if known is not None and known[0] == gain_db else loudness_lufs(y, sample_rate)
+    report = {"loudness_lufs": loudness, "peak_dbfs": peak_level_dbfs(y), "gain_db": gain_db}
     return y, report
 
 
