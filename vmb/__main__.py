@@ -1,5 +1,3 @@
-import sys
+from vmb.cli import run
 
-from vmb.cli import main
-
-sys.exit(main())
+run()

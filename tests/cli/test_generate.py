@@ -175,3 +175,38 @@ def test_over_twenty_minutes_needs_allow_long(tmp_path, capsys):
     assert check_duration(1800, allow_long=True) == 1800.0  # 30 min: allowed when asked
     code, _, err = run(["generate", "--text", "x", "--duration", "4000", "--allow-long", "-o", str(out)], capsys)
     assert code == 1 and "60 min" in err and "--allow-long" not in err and not out.exists()
+
+
+def test_a_command_skips_most_full_collections_and_restores_the_collector(monkeypatch, capsys):
+    """A one-shot command runs with full (generation 2) collections ten times rarer (they cost a
+    cold start 0.5-0.9 s); the server keeps Python's default, and main() restores it either way."""
+    import gc
+
+    from vmb import cli
+    from vmb.cli import vocab
+
+    seen = []
+    monkeypatch.setattr(vocab, "cmd_vocab", lambda args: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert main(["vocab"]) == 0
+    assert seen == [(before[0], before[1], cli.FULL_COLLECTION_EVERY)] and gc.get_threshold() == before
+    monkeypatch.setattr(vocab, "cmd_vocab", lambda args: seen.append(gc.get_threshold()) or 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        main(["vocab"])
+    assert gc.get_threshold() == before
+
+
+def test_the_program_ends_at_once_after_a_generate_with_its_output_whole(tmp_path):
+    """`python -m vmb` (and the `vmb` script) is vmb.cli.run: after a generate that succeeded the
+    process ends without tearing down its modules (0.6 s), its stdout and files complete; other
+    commands and errors exit as before."""
+    out = tmp_path / "quick.wav"
+    done = subprocess.run([sys.executable, "-m", "vmb", "generate", "--text", "calm piano", "--duration", "4",
+                           "--generator", "baseline", "--json", "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["files"]["wav"] == str(out)
+    assert sf.info(str(out)).frames == 4 * 44100 and out.with_suffix(".mid").is_file()
+    failed = subprocess.run([sys.executable, "-m", "vmb", "generate", "--text", "x", "--duration", "4",
+                             "--soundfont", str(tmp_path / "no.sf2"), "-o", str(tmp_path / "no.wav")],
+                            capture_output=True, text=True)
+    assert failed.returncode == 1 and failed.stderr.strip().splitlines()[-1].startswith("vmb: error:")

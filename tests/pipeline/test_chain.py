@@ -9,7 +9,7 @@ import pytest
 
 from vmb import VmbError
 from vmb.knowledge import knowledge
-from vmb.pipeline import GenerationRequest, generate_from_text, write_outputs
+from vmb.pipeline import GenerationRequest, RetrievalOptions, generate_from_text, write_outputs
 from vmb.render import SAMPLE_RATE, die_away, mix_parts, synthesize_parts
 from vmb.types import Attributes
 
@@ -70,3 +70,42 @@ def test_parts_rendered_a_group_at_a_time_are_the_same_parts(with_stems):
     a = mix_parts(score, whole, settings, SAMPLE_RATE, stems=False).audio
     b = mix_parts(score, grouped, settings, SAMPLE_RATE, stems=False).audio
     assert np.array_equal(a, b)
+
+
+def test_the_band_loads_ahead_while_the_music_is_written_and_never_outlives_the_request(monkeypatch, tmp_path):
+    """The studio render's SoundFont and the band's presets load in a background thread from the
+    start of the chain (vmb.render.fluid.Preload); the render waits for them, and a request that
+    fails first stops and joins it."""
+    from tests.fixtures.sf2 import write_sf2
+    from vmb.render import fluid
+
+    if fluid.unavailable_reason() is not None:
+        pytest.skip(f"FluidSynth: {fluid.unavailable_reason()}")
+    monkeypatch.delenv("VMB_SYNTH", raising=False)
+    font = str(write_sf2(tmp_path / "tiny.sf2"))
+    started = []
+
+    class Watched(fluid.Preload):
+        def __init__(self, path, sample_rate, presets):
+            self.asked = list(presets)
+            started.append(self)
+            super().__init__(path, sample_rate, presets)
+
+    monkeypatch.setattr(fluid, "Preload", Watched)
+    result = generate_from_text("an upbeat pop song", duration_s=4.0, seed=2, generator="baseline", soundfont=font)
+    [preload] = started
+    assert not preload._thread.is_alive()
+    played = {(128 if t.is_drum else 0, t.program % 128) for t in result.score.tracks if t.notes and not t.voice}
+    assert played and played <= set(preload.asked)
+    again = generate_from_text("an upbeat pop song", duration_s=4.0, seed=2, generator="baseline", soundfont=font)
+    assert again.audio.tobytes() == result.audio.tobytes()  # loaded ahead or already loaded: the same samples
+
+    notlib = tmp_path / "notlib"
+    notlib.mkdir()
+    (notlib / "file.txt").write_text("mine")
+    with pytest.raises(VmbError, match="is not a vmb library"):
+        generate_from_text("an upbeat pop song", duration_s=4.0, generator="baseline", soundfont=font,
+                           options=RetrievalOptions(library=str(notlib)))
+    assert len(started) == 3 and not started[-1]._thread.is_alive()
+    generate_from_text("calm piano", duration_s=4.0, generator="baseline", renderer="plain", soundfont=font)
+    assert len(started) == 3  # the plain renderer plays tinysoundfont: nothing to load ahead

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import os
+import time
 import warnings
 
 import numpy as np
@@ -206,6 +209,89 @@ def test_bad_soundfont_and_rate_are_one_line_errors(tmp_path, font):
     assert "\n" not in str(err.value)
     with pytest.raises(VmbError, match="96000"):
         synthesize(score(tone()), backend="fluidsynth", soundfont=font, sample_rate=192000)
+
+
+def cached(path: str, worker: int = 0):
+    """The loaded SoundFont the render thread ``worker`` would use for ``path``, or None."""
+    return next((f for key, f in fluid._cache.items() if key[0] == os.path.realpath(path) and key[-1] == worker), None)
+
+
+@needs_fluidsynth
+def test_a_preload_decodes_the_presets_ahead_and_changes_no_sample(tmp_path, monkeypatch):
+    monkeypatch.delenv("VMB_SYNTH", raising=False)
+    ahead_font, cold_font = str(write_sf2(tmp_path / "ahead.sf2")), str(write_sf2(tmp_path / "cold.sf2"))
+    sc = busy(3)
+    sc.tracks += [tone(program=40), dataclasses.replace(tone(program=81), voice="supersaw")]
+    preload = sfmod.preload(sc.tracks, soundfont=ahead_font)
+    preload.wait()
+    loaded = cached(ahead_font)
+    # piano and the standard kit (always), kit 8 (asked); no violin in this font (left for the render to
+    # find); a track with a synth voice plays on vmb.render.analog, not the font
+    assert loaded is not None and loaded.presets == {(0, 0): True, (128, 0): True, (128, 8): True}
+    assert cached(cold_font) is None
+    font_only = dataclasses.replace(sc, tracks=sc.tracks[:-1])
+    assert fs(font_only, ahead_font).tobytes() == fs(font_only, cold_font).tobytes()
+    ahead, _ = synthesize_parts(sc, soundfont=ahead_font)
+    cold, _ = synthesize_parts(sc, soundfont=cold_font)
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(ahead, cold))
+    # the render thread that played the violin found it missing, and played preset 0
+    assert any(cached(ahead_font, w) and cached(ahead_font, w).presets.get((0, 40)) is False for w in (0, 1))
+    preload.close()  # again, after the end: nothing to stop
+
+
+def test_no_preload_where_fluidsynth_would_not_render(font, tmp_path, monkeypatch):
+    tracks = [tone()]
+    assert sfmod.preload(tracks, soundfont=font, backend="numpy") is None
+    assert sfmod.preload(tracks, soundfont=font, backend="tinysoundfont") is None
+    assert sfmod.preload(tracks, soundfont=str(tmp_path / "missing.sf2")) is None
+    assert sfmod.preload(tracks, soundfont=font, sample_rate=192000) is None
+    monkeypatch.setenv("VMB_SYNTH", "numpy")
+    assert sfmod.preload(tracks, soundfont=font) is None
+    monkeypatch.setenv("VMB_SYNTH", "fluidsynth")
+    monkeypatch.setenv("VMB_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    assert sfmod.preload(tracks) is None  # the render says what is wrong with it
+
+
+@needs_fluidsynth
+def test_a_preload_of_a_broken_font_is_silent_and_the_render_says_it_once(tmp_path, monkeypatch):
+    monkeypatch.delenv("VMB_SYNTH", raising=False)
+    junk = tmp_path / "junk.sf2"
+    junk.write_bytes(b"RIFF\x04\x00\x00\x00junk")
+    loads = []
+    real = fluid._FluidSynth.__init__
+
+    def counting(self, path, sample_rate):
+        loads.append(path)
+        real(self, path, sample_rate)
+
+    monkeypatch.setattr(fluid._FluidSynth, "__init__", counting)
+    sfmod.preload([tone()], soundfont=str(junk)).wait()
+    for _ in range(2):
+        with pytest.raises(VmbError, match="cannot load SoundFont .*junk.sf2: FluidSynth does not read it") as err:
+            synthesize_parts(busy(3), backend="fluidsynth", soundfont=str(junk))
+        assert "\n" not in str(err.value)
+    assert loads == [str(junk)]  # libfluidsynth was asked once, by the preload
+    write_sf2(junk)  # replaced by a good font (another size): it loads
+    assert rms(fs(score(tone()), str(junk))) > 1e-3
+
+
+@needs_fluidsynth
+def test_a_closed_preload_has_stopped(tmp_path):
+    path = str(write_sf2(tmp_path / "stop.sf2"))
+    preload = fluid.Preload(path, SR, [(0, 40)] * 50)  # no violin: each is looked for and left
+    preload.close()
+    assert not preload._thread.is_alive()
+    loaded = cached(path)
+    assert loaded is not None and loaded.lock.acquire(blocking=False)  # the lock was let go
+    # another request's render holds the font: a preload closed meanwhile stops without it
+    try:
+        preload = fluid.Preload(path, SR, [(128, 8)])
+        started = time.perf_counter()
+        preload.close()
+        assert time.perf_counter() - started < 1.0 and not preload._thread.is_alive()
+        assert (128, 8) not in loaded.presets
+    finally:
+        loaded.lock.release()
 
 
 def test_fluidsynth_font_search_prefers_musescore(monkeypatch, tmp_path):

@@ -6,23 +6,32 @@
 - ``heard``: what the bundled musicnn taggers hear (KL_musicnn, FD_musicnn, tag alignment,
   control deltas with AUCs), with the attribute -> tag table in ``tagmap``;
 - ``suite``: ``vmb evaluate``'s folder run, every score by name (``report``: its table and figure).
+
+The names above load on first use.
 """
 
-from vmb.evaluate.heard import (
-    auc,
-    control_deltas,
-    evaluate_attribute,
-    fd_musicnn,
-    fd_split_half,
-    frechet_distance,
-    kl_musicnn,
-    tag_alignment,
-    value_scores,
-    zscore,
-)
-from vmb.evaluate.suite import EvaluationReport, evaluate_folder
+from __future__ import annotations
 
-__all__ = [
-    "EvaluationReport", "auc", "control_deltas", "evaluate_attribute", "evaluate_folder", "fd_musicnn",
-    "fd_split_half", "frechet_distance", "kl_musicnn", "tag_alignment", "value_scores", "zscore",
-]
+import importlib
+
+# name -> the module of vmb.evaluate that defines it, imported when the name is first read (PEP 562):
+# a generation that scores its own melody (symbolic) does not load the taggers' tables
+_HOMES = {
+    **dict.fromkeys(("auc", "control_deltas", "evaluate_attribute", "fd_musicnn", "fd_split_half", "frechet_distance",
+                     "kl_musicnn", "tag_alignment", "value_scores", "zscore"), "heard"),
+    "EvaluationReport": "suite", "evaluate_folder": "suite",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'vmb.evaluate' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"vmb.evaluate.{_HOMES[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

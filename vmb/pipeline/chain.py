@@ -17,7 +17,7 @@ from vmb.pipeline.loop import LOOP_TAIL_S, cut_for_loop, wrap_tail
 from vmb.pipeline.outputs import output_files
 from vmb.pipeline.plan import VideoBeats, plan_music
 from vmb.pipeline.request import GenerationRequest
-from vmb.types import MusicDescription, RenderResult, Score
+from vmb.types import Attributes, MusicDescription, RenderResult, Score
 
 
 class StageTimer:
@@ -63,34 +63,42 @@ def compose_and_render(
     if request.attributes.set_fields():
         description = apply_user_attributes(description, request.attributes, seed=seed)
     attrs = resolve_attributes(description.attributes, duration_s=duration_s)
+    # The SoundFont and the band's presets load on another core while the music is found and
+    # written (1-3 s of decoding on a cold start); the render waits for them.
+    preload = preload_sounds(attrs, request)
+    try:
+        with timer.stage("retrieve"):
+            query = encode_texts([description.sentence])[0]
+            retrieval = retrieve_references(attrs, query, request.retrieval, progress=progress)
+            reference = pick_reference(retrieval, seed=seed)
 
-    with timer.stage("retrieve"):
-        query = encode_texts([description.sentence])[0]
-        retrieval = retrieve_references(attrs, query, request.retrieval, progress=progress)
-        reference = pick_reference(retrieval, seed=seed)
+        with timer.stage("compose"):
+            meter = attrs.meter or theory.meter_for(attrs.genres, reference.entry.lead_sheet.meter)
+            plan = plan_music(attrs, meter=meter, duration_s=duration_s,
+                              loop=request.loop, beats=beats)
+            attrs.meter, attrs.tempo_bpm = plan.meter, plan.pulse_bpm
+            made = composer.compose(ComposeRequest(
+                attributes=attrs, plan=plan, retrieval=retrieval, reference=reference, text_embedding=query,
+                seed=seed, checkpoint=request.checkpoint,
+            ))
+            lead = made.lead
+            attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
+            if plan.loop_beats is None:
+                score = arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, duration_s=duration_s,
+                                hits=tuple(plan.hits))
+            else:
+                score = cut_for_loop(arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed,
+                                             hits=tuple(plan.hits)), plan.loop_beats)
+                score.duration_s = duration_s + LOOP_TAIL_S
 
-    with timer.stage("compose"):
-        meter = attrs.meter or theory.meter_for(attrs.genres, reference.entry.lead_sheet.meter)
-        plan = plan_music(attrs, meter=meter, duration_s=duration_s,
-                          loop=request.loop, beats=beats)
-        attrs.meter, attrs.tempo_bpm = plan.meter, plan.pulse_bpm
-        made = composer.compose(ComposeRequest(
-            attributes=attrs, plan=plan, retrieval=retrieval, reference=reference, text_embedding=query,
-            seed=seed, checkpoint=request.checkpoint,
-        ))
-        lead = made.lead
-        attrs.key, attrs.mode, attrs.meter = lead.key, lead.mode, lead.meter
-        if plan.loop_beats is None:
-            score = arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, duration_s=duration_s,
-                            hits=tuple(plan.hits))
-        else:
-            score = cut_for_loop(arrange(lead, attrs, tempo_map=plan.tempo_map, seed=seed, hits=tuple(plan.hits)),
-                                 plan.loop_beats)
-            score.duration_s = duration_s + LOOP_TAIL_S
-
-    with timer.stage("render"):
-        audio, stems, render = render_score(score, request, duration_s=duration_s,
-                                            loop=plan.loop_beats is not None)
+        with timer.stage("render"):
+            if preload is not None:
+                preload.wait()
+            audio, stems, render = render_score(score, request, duration_s=duration_s,
+                                                loop=plan.loop_beats is not None)
+    finally:
+        if preload is not None:  # a failed request stops it after the preset it is decoding
+            preload.close()
     if plan.loop_beats is not None:
         score.duration_s = duration_s
     return GenerationResult(
@@ -109,6 +117,22 @@ def compose_and_render(
         audio=audio,
         stems=stems,
     )
+
+
+def preload_sounds(attrs: Attributes, request: GenerationRequest):
+    """Start loading what the studio render of the band for ``attrs`` will need first (the
+    FluidSynth SoundFont and the presets of that band, :func:`vmb.render.soundfont.preload`), in a
+    background thread; None when nothing is started (the plain renderer, no FluidSynth). Only a
+    head start: the render finds the same sounds, and the same errors, without it."""
+    if request.renderer != "studio":
+        return None
+    from vmb.render import SAMPLE_RATE, planned_tracks, preload
+
+    try:
+        tracks = planned_tracks(attrs)
+    except Exception:  # noqa: BLE001 - the arrangement reports it
+        return None
+    return preload(tracks, sample_rate=SAMPLE_RATE, soundfont=request.soundfont)
 
 
 def render_score(score: Score, request: GenerationRequest, *, duration_s: float,

@@ -5,12 +5,12 @@ modules beside it make the sound (``soundfont`` with ``fluid``, ``synth`` and ``
 ``mix``, ``master``) and the files (``writers``, ``midi``, ``plot``).
 """
 
-from .arrange import arrange  # the function: vmb.render.arrange(...) arranges
+from .arrange import arrange, planned_tracks  # the function: vmb.render.arrange(...) arranges
 from .master import die_away, loudness_lufs, master, peak_level_dbfs, room_reverb
 from .midi import read_midi, write_midi
 from .mix import MixResult, Stem, mix_parts
 from .plot import plot_score, plot_waveform
-from .soundfont import SAMPLE_RATE, find_soundfont, synthesize, synthesize_parts
+from .soundfont import SAMPLE_RATE, find_soundfont, preload, synthesize, synthesize_parts
 from .writers import atomic_path, write_audio, write_json
 
 __all__ = [
@@ -25,8 +25,10 @@ __all__ = [
     "master",
     "mix_parts",
     "peak_level_dbfs",
+    "planned_tracks",
     "plot_score",
     "plot_waveform",
+    "preload",
     "read_midi",
     "room_reverb",
     "synthesize",

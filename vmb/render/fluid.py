@@ -21,7 +21,9 @@ late; notes at the same time in different tracks stay together).
 
 The loaded SoundFont is cached per (path, sample rate, thread) for the life of the process;
 samples are loaded on demand (``synth.dynamic-sample-loading``) and pinned once used, so a large
-SoundFont costs load time and memory only for the presets the pieces play.
+SoundFont costs load time and memory only for the presets the pieces play. :class:`Preload` does
+that loading ahead, in a background thread (libfluidsynth's calls release the GIL), while the
+caller composes; decoding a preset ahead changes no sample of the render.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ _CACHE_SIZE = 4  # two SoundFonts (or rates) for each of two render threads
 _MELODIC, _DRUM = 0, 1  # fluid_midi_channel_type
 _cache: OrderedDict[tuple, _FluidSynth] = OrderedDict()
 _cache_lock = threading.Lock()
+_unreadable: set[tuple] = set()  # (real path, mtime, size) of files libfluidsynth would not load
 _lib = None
 
 
@@ -108,6 +111,11 @@ def _library():
     return lib
 
 
+class _Unreadable(VmbError):
+    def __init__(self, path: str):
+        super().__init__(f"cannot load SoundFont {path}: FluidSynth does not read it as a SoundFont")
+
+
 class _FluidSynth:
     """A SoundFont loaded into FluidSynth, and the lock that serialises its use.
 
@@ -137,7 +145,7 @@ class _FluidSynth:
         sfid = lib.fluid_synth_sfload(self.host, os.fsencode(path), 0)
         if sfid < 0:
             self.close()
-            raise VmbError(f"cannot load SoundFont {path}: FluidSynth does not read it as a SoundFont")
+            raise _Unreadable(path)
         self.sfont, self.host_sfid = lib.fluid_synth_get_sfont_by_id(self.host, sfid), sfid
         self.presets: dict[tuple[int, int], bool] = {}  # (bank, preset) -> present (and pinned)
         # A synth given the SoundFont selects piano and the standard kit on every channel; with
@@ -162,6 +170,13 @@ class _FluidSynth:
             if sfid >= 0:
                 lib.fluid_synth_remove_sfont(synth, self.sfont)  # the host keeps it
             lib.delete_fluid_synth(synth)
+
+    def pin(self, bank: int, preset: int) -> None:
+        """Decode (bank, preset)'s samples now and keep them, as :meth:`select` does on its first
+        use; a preset the SoundFont lacks is left for :meth:`select` to find. Hold the lock."""
+        key = (bank, preset)
+        if key not in self.presets and self.lib.fluid_synth_pin_preset(self.host, self.host_sfid, bank, preset) == 0:
+            self.presets[key] = True
 
     def select(self, synth, sfid: int, ch: int, bank: int, preset: int) -> bool:
         """Select (bank, preset) on channel ``ch``, its samples loaded and kept; False if absent."""
@@ -189,11 +204,18 @@ def _load(path: str, sample_rate: int, worker: int = 0) -> _FluidSynth:
     if not 8000 <= sample_rate <= MAX_SAMPLE_RATE:
         raise VmbError(f"FluidSynth renders at 8000-{MAX_SAMPLE_RATE} Hz, not {sample_rate} Hz")
     key = (os.path.realpath(path), sample_rate, stat.st_mtime_ns, stat.st_size, worker)
+    file = (key[0], stat.st_mtime_ns, stat.st_size)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        _cache[key] = _FluidSynth(path, sample_rate)
+        if file in _unreadable:  # tried once (by a preload or the other render thread): not again
+            raise _Unreadable(path)
+        try:
+            _cache[key] = _FluidSynth(path, sample_rate)
+        except _Unreadable:
+            _unreadable.add(file)
+            raise
         while len(_cache) > _CACHE_SIZE:
             old = _cache.popitem(last=False)[1]
             with old.lock:
@@ -265,6 +287,55 @@ def _locked(path: str, sample_rate: int, worker: int) -> _FluidSynth:
             return fs
         fs.lock.release()  # evicted by another thread between _load and here: load it again
         fs = _load(path, sample_rate, worker)
+
+
+class Preload:
+    """The SoundFont at ``path`` loaded and ``presets`` ((bank, preset) pairs) decoded in a
+    background thread, into the synth the first render thread uses: what a render of those
+    presets would do first, done while the caller works on (a 30 s piece on the MuseScore font
+    spends 1-3 s there). :meth:`wait` before rendering; :meth:`close` (stop after the preset
+    being decoded, then join) when giving up. Only a head start: a failure is dropped, and the
+    render that follows loads the font itself and reports it as before.
+    """
+
+    def __init__(self, path: str, sample_rate: int, presets):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(path, sample_rate, tuple(presets)),
+                                        name="vmb-soundfont-preload", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: str, sample_rate: int, presets: tuple[tuple[int, int], ...]) -> None:
+        try:
+            fs = self._locked(path, sample_rate)
+        except Exception:  # noqa: BLE001 - the render reports it
+            return
+        if fs is None:
+            return
+        try:
+            for bank, preset in presets:
+                if self._stop.is_set():
+                    break
+                fs.pin(bank, preset)
+        finally:
+            fs.lock.release()
+
+    def _locked(self, path: str, sample_rate: int) -> _FluidSynth | None:
+        """As :func:`_locked` for the first render thread, or None once closed: another request's
+        render may hold the font for minutes."""
+        while not self._stop.is_set():
+            fs = _load(path, sample_rate, 0)
+            if fs.lock.acquire(timeout=0.05):
+                if not fs.closed:
+                    return fs
+                fs.lock.release()  # evicted meanwhile: load it again
+        return None
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, take, *, threads: bool = True) -> None:

@@ -27,14 +27,15 @@ import numpy as np
 
 from vmb import VmbError
 from vmb.knowledge import knowledge
-from vmb.types import Score
+from vmb.types import Score, Track
 
 from . import analog, fluid
 from .events import RELEASE_TAIL_S, SAMPLE_RATE, note_events, render_length, validate_score
 from .master import room_reverb
 from .synth import render_builtin, render_builtin_parts
 
-__all__ = ["RELEASE_TAIL_S", "SAMPLE_RATE", "find_soundfont", "render_length", "synthesize", "synthesize_parts"]
+__all__ = ["RELEASE_TAIL_S", "SAMPLE_RATE", "find_soundfont", "preload", "render_length", "synthesize",
+           "synthesize_parts"]
 
 # FluidSynth reads .sf3 (Ogg Vorbis samples): the MuseScore General SoundFont comes first for it.
 FLUIDSYNTH_SOUNDFONT_PATHS = (
@@ -243,6 +244,27 @@ def _resolve(backend: str | None, soundfont: str | None, sample_rate: int) -> tu
     _warn_once(f"{'; '.join(missed)}: rendering with vmb's built-in synthesizer, which sounds plainer; "
                f"{FLUIDSYNTH_HINT}, or set VMB_SOUNDFONT to a .sf2/.sf3 file")
     return "numpy", None
+
+
+def preload(tracks: Sequence[Track], *, sample_rate: int = SAMPLE_RATE, soundfont: str | None = None,
+            backend: str | None = None) -> fluid.Preload | None:
+    """Start loading, in a background thread, what :func:`synthesize_parts` will load first for
+    ``tracks`` (notes not needed): the FluidSynth SoundFont and the presets of the tracks that play
+    on it (not those with a synth voice). None, and nothing started, when it would not render with
+    FluidSynth. Quiet: it warns and raises nothing; the render does, as without it."""
+    choice = (backend or os.environ.get("VMB_SYNTH") or "auto").strip().lower()
+    if choice not in ("auto", "fluidsynth") or not 8000 <= sample_rate <= fluid.MAX_SAMPLE_RATE:
+        return None
+    if (soundfont is not None and not Path(soundfont).is_file()) or fluid.unavailable_reason() is not None:
+        return None
+    try:
+        path = soundfont or find_soundfont("fluidsynth")
+    except VmbError:  # $VMB_SOUNDFONT unreadable: the render says so
+        return None
+    if path is None:
+        return None
+    presets = dict.fromkeys((128 if t.is_drum else 0, t.program % 128) for t in tracks if not t.voice)
+    return fluid.Preload(path, sample_rate, presets)
 
 
 def synthesize(

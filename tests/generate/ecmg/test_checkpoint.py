@@ -108,3 +108,19 @@ def test_a_checkpoint_of_another_representation_is_refused(tmp_path):
     path = EcmgModel(config).save_pretrained(tmp_path / "other.pt")
     with pytest.raises(VmbError, match="representation 'audio-latent-v1'"):
         EcmgPipeline.from_pretrained(path)
+
+
+def test_a_pipeline_loads_its_weights_on_its_own_threads(saved, monkeypatch):
+    """Loading runs on the pipeline's torch threads, as sampling does (two OpenMP threads that wait
+    for a busy core cost a cold start 1.4 s), and leaves the caller's setting as it was."""
+    from vmb.generate.ecmg import EcmgPipeline
+    from vmb.generate.ecmg import pipeline as ecmg_pipeline
+
+    _model, path = saved
+    seen = []
+    real = ecmg_pipeline.load_checkpoint
+    monkeypatch.setattr(ecmg_pipeline, "load_checkpoint", lambda *a: seen.append(torch.get_num_threads()) or real(*a))
+    torch.set_num_threads(2)
+    EcmgPipeline.from_pretrained(path)
+    EcmgPipeline.from_pretrained(path, threads=None)
+    assert seen == [1, 2] and torch.get_num_threads() == 2

@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.leads import bar_beats, make_lead
 from vmb import VmbError
-from vmb.render import arrange
+from vmb.render import arrange, planned_tracks
 from vmb.render.arrange.styles import STYLES, resolve_style
 from vmb.types import Attributes, Score, TempoChange
 from vmb.vocab import DRUM_NOTES, GENRES, INSTRUMENTS, METERS, PITCH_CLASS
@@ -55,6 +55,21 @@ def test_style_band(name):
         assert track.program == (style.kit if track.role == "drums" else info.program) and track.is_drum == info.is_drum
     # the style's parts all play at high energy
     assert sorted(t.instrument for t in score.tracks) == sorted(p.instrument for p in style.parts)
+
+
+@pytest.mark.parametrize("attrs", [
+    {"genres": ["pop"]}, {"genres": ["hip hop"], "energy": 0.2}, {"moods": ["calm"]},
+    {"genres": ["rock"], "instruments": ["violin", "synth pad"], "excluded_instruments": ["bass"]},
+    {"genres": ["jazz"], "excluded_instruments": ["drums"]}, {},
+])
+def test_planned_tracks_are_the_band_arrange_writes(attrs):
+    """What the renderer loads ahead (planned_tracks) holds every track arrange writes, in its order,
+    with the same program, kit and synth voice: a part that never joins is the only difference."""
+    for energy in (0.1, 0.5, 0.9):
+        asked = {"energy": energy, **attrs}
+        planned = [(t.instrument, t.role, t.program, t.is_drum, t.voice) for t in planned_tracks(Attributes(**asked))]
+        written = [(t.instrument, t.role, t.program, t.is_drum, t.voice) for t in run(**asked).tracks]
+        assert written and written == [t for t in planned if t in written]
 
 
 def test_solo_piano_is_only_piano():

@@ -16,6 +16,7 @@ decoding), so every window keeps them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import math
@@ -122,6 +123,20 @@ def checkpoint_identity(path: Path, info: dict) -> dict:
             "sha256": digest.hexdigest()}
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the block with ``threads`` torch (OpenMP) threads, restored afterwards; None: as set."""
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 @functools.lru_cache(maxsize=2)
 def load_ecmg(path: str | None = None, steps: int = 16) -> "EcmgPipeline":
     """A pipeline kept per (checkpoint, steps) for the process, so later calls are warm."""
@@ -153,7 +168,8 @@ class EcmgPipeline:
                 f"checkpoint {path}: the default ECMG checkpoint is not installed; train one with "
                 "`vmb train ecmg` or use --generator baseline"
             )
-        model, info = load_checkpoint(path, EcmgModel)
+        with torch_threads(threads):  # as it samples: two OpenMP threads spin when a core is busy (1.4 s more)
+            model, info = load_checkpoint(path, EcmgModel)
         if model.config.representation != PianoRoll.name:  # the codec the weights were trained with
             raise VmbError(f"checkpoint {path} uses the representation {model.config.representation!r}; "
                            f"this vmb decodes {PianoRoll.name!r}")
@@ -216,14 +232,8 @@ class EcmgPipeline:
 
     def __call__(self, **request) -> "EcmgResult":
         """See :meth:`generate` (run with ``self.threads`` torch threads, restored afterwards)."""
-        if self.threads is None:
+        with torch_threads(self.threads):
             return self.generate(**request)
-        previous = torch.get_num_threads()
-        torch.set_num_threads(self.threads)
-        try:
-            return self.generate(**request)
-        finally:
-            torch.set_num_threads(previous)
 
     @torch.inference_mode()
     def generate(

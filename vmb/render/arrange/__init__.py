@@ -3,7 +3,8 @@
 The half of :mod:`vmb.render` that writes notes; the other half turns them into sound.
 
 - :mod:`~vmb.render.arrange.arranger`: :func:`arrange`, the session arranger: picks the band,
-  plans every bar's energy, writes each part, ends on the tonic, swings and humanises;
+  plans every bar's energy, writes each part, ends on the tonic, swings and humanises
+  (:func:`planned_tracks`: the band it will pick, before there are notes);
 - :mod:`~vmb.render.arrange.styles`: the bands (views of ``vmb/data/styles.toml``) and the
   pitched patterns as step grids;
 - :mod:`~vmb.render.arrange.grooves`: drum grooves and fills as step grids;
@@ -11,6 +12,6 @@ The half of :mod:`vmb.render` that writes notes; the other half turns them into 
 - :mod:`~vmb.render.arrange.voicing`: chord voicings and voice leading.
 """
 
-from vmb.render.arrange.arranger import arrange
+from vmb.render.arrange.arranger import arrange, planned_tracks
 
-__all__ = ["arrange"]
+__all__ = ["arrange", "planned_tracks"]

@@ -64,8 +64,7 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
             name += "'"
         # Without a kit the sustained pads sit lower, so the parts that pulse carry the beat.
         volume = part.volume * (0.5 if part.role == "pad" and not plan.has_beat else 1.0)
-        program = chosen.kit if info.is_drum and part.role == "drums" else info.program
-        tracks.append(Track(name=name, program=program, notes=notes, is_drum=info.is_drum,
+        tracks.append(Track(name=name, program=_program(chosen, part), notes=notes, is_drum=info.is_drum,
                             role=part.role, instrument=part.instrument, volume=volume, pan=part.pan,
                             voice=_voice(part)))
     if hits:
@@ -73,6 +72,24 @@ def arrange(lead: LeadSheet, attributes: Attributes, *, tempo_map: list[TempoCha
     return Score(tracks=tracks, tempo_map=list(tempo_map), key=lead.key, mode=lead.mode, meter=lead.meter,
                  sections=list(lead.sections), length_beats=lead.length_beats, duration_s=duration_s,
                  ending_beat=plan.final, style=chosen.name)
+
+
+def planned_tracks(attributes: Attributes, *, style: str | None = None) -> list[Track]:
+    """The tracks :func:`arrange` may write for ``attributes`` (and ``style``), without notes: every
+    part of the band it picks, with its program, kit and synth voice, in the same order, whatever
+    the lead sheet (a part whose energy never rises far enough to join is still in the list; volumes
+    are the parts' own). What a renderer can load before the piece is composed."""
+    chosen = resolve_style(style, attributes)
+    return [Track(name=f"{part.instrument} ({part.role})", program=_program(chosen, part),
+                  is_drum=INSTRUMENTS[part.instrument].is_drum, role=part.role, instrument=part.instrument,
+                  volume=part.volume, pan=part.pan, voice=_voice(part))
+            for part in assign_parts(chosen, attributes.instruments, attributes.excluded_instruments)]
+
+
+def _program(style: Style, part: Part) -> int:
+    """The part's GM program, or for the kit its GM2 drum kit (the style's)."""
+    info = INSTRUMENTS[part.instrument]
+    return style.kit if info.is_drum and part.role == "drums" else info.program
 
 
 def _voice(part: Part) -> str:
