@@ -52,6 +52,8 @@ def test_every_genre_is_complete():
         for alias in genre.aliases:
             assert vocab.normalize_genre(alias) == name
             assert resolve_style(alias, Attributes()).name == genre.style
+        assert all(part.section and part.bars >= 1 and 0 <= part.energy <= 1 for part in genre.form), name
+    assert [s.section for s in K.genres["electronic"].form][:4] == ["intro", "build", "drop", "breakdown"]
 
 
 @pytest.mark.parametrize("kind", ["moods", "genres"])
@@ -156,6 +158,8 @@ def broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     ("genres.toml", 'moods = ["happy"]', 'moods = ["hapy"]', "genre 'pop': moods 'hapy' is not one of happy,"),
     ("genres.toml", 'aliases = ["hiphop", "hip-hop", "rap"]', 'aliases = ["hiphop", "hip-hop", "rap", "edm"]',
      "genre 'hip hop': word 'edm' already names genre 'electronic'"),
+    ("genres.toml", '{ section = "drop", bars = 8, energy = 1.0 }', '{ section = "drop", bars = 0, energy = 1.0 }',
+     "genre 'electronic': form 3: field 'bars' is 0, outside 1..64"),
     ("styles.toml", "volume = 0.85\npan = 0.0\n", "volume = 0.85\n", "style 'pop': part 1: missing field 'pan'"),
     ("styles.toml", 'role = "drums"', 'role = "drum"', "style 'pop': role 'drum' is not one of drums, perc,"),
     ("styles.toml", 'colour = "triad"', "colour = 9", "style 'pop': field 'colour' must be a string, not 9"),

@@ -65,6 +65,16 @@ class Mood:
 
 
 @dataclass(frozen=True)
+class FormSection:
+    """One section of a genre's typical form (``[[genres.NAME.form]]``); a piece of another length
+    gets the form scaled to it (:func:`vmb.pipeline.plan.form_sections`)."""
+
+    section: str = field(metadata=NONEMPTY)  # its name: "intro", "build" and "breakdown" change how parts play
+    bars: int = field(metadata=_in(1, 64))  # its length when the piece is as long as the whole form
+    energy: float = field(metadata=_in(0.0, 1.0))  # its intensity (parts join, dynamics, density)
+
+
+@dataclass(frozen=True)
 class Genre:
     """One genre of ``genres.toml``; see that file's header for the fields."""
 
@@ -79,6 +89,7 @@ class Genre:
     text_words: tuple[str, ...] = ()
     needs_music_noun: tuple[str, ...] = ()  # its words that count only before "music", "beat" ...
     ambiguous_words: tuple[str, ...] = ()  # its words that "on a rock" shows to be something else
+    form: tuple[FormSection, ...] = ()  # its typical form; empty: the composer's own (A A B A)
 
 
 @dataclass(frozen=True)

@@ -409,3 +409,21 @@ def test_the_style_sets_the_energy_and_the_request_moves_it():
     assert base_energy(Attributes(energy=0.5), ambient) < base_energy(Attributes(energy=0.5), pop)
     calm, energetic = (base_energy(Attributes(energy=e), pop) for e in (0.12, 0.95))
     assert energetic - calm > 0.4
+
+
+def test_a_breakdown_drops_the_kit_and_the_bass_and_the_drop_brings_them_back():
+    from vmb.types import Section
+
+    lead = make_lead()
+    bb = bar_beats(lead.meter)
+    lead.sections = [Section("drop", 0.0, 2 * bb, 1.0), Section("breakdown", 2 * bb, 4 * bb, 0.3),
+                     Section("drop", 4 * bb, lead.length_beats, 1.0)]
+    score = run(lead, style="electronic")
+    for role in ("drums", "bass"):
+        starts = [n.start for t in score.tracks if t.role == role for n in t.notes]
+        assert any(s < 2 * bb for s in starts) and any(4 * bb <= s < 6 * bb for s in starts), role
+        quiet = [s for s in starts if 2 * bb <= s < 4 * bb - 2.0]  # the fill into the next drop may sound
+        assert not quiet, role
+    assert score.track("pad").notes and any(2 * bb <= n.start < 4 * bb for n in score.track("pad").notes)
+    asked = run(lead, style="electronic", instruments=["drums"])  # an asked-for kit keeps playing
+    assert any(2 * bb <= n.start < 4 * bb - 2.0 for t in asked.tracks if t.is_drum for n in t.notes)

@@ -275,6 +275,8 @@ def _kind(name: str) -> str:
         return "intro"
     if low.startswith(("outro", "ending", "end", "coda")):
         return "ending"
+    if low.startswith("breakdown"):
+        return "breakdown"
     return "body"
 
 

@@ -32,7 +32,7 @@ class Bar:
     start: float  # beats
     end: float
     energy: float  # 0..1, the section's energy after ramps
-    kind: str  # "intro" | "body" | "ending"
+    kind: str  # "intro" | "body" | "breakdown" | "ending"
     progress: float  # 0..1 through its section
     section_start: bool  # first bar of a section other than the first
 
@@ -92,6 +92,8 @@ def plays(part: Part, bar: Bar, plan: Plan) -> bool:
     if bar.kind == "intro":
         if part.role in ("counter", "arp", "timpani") and (not part.requested or bar.progress < 0.5):
             return False
+    if bar.kind == "breakdown" and part.role in ("drums", "bass") and not part.requested:
+        return False  # the kick and the bass drop out; pads, arpeggio and tune carry it to the build
     return part.requested or bar.energy >= part.threshold - EPS
 
 
