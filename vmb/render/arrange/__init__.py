@@ -9,7 +9,9 @@ The half of :mod:`vmb.render` that writes notes; the other half turns them into 
   pitched patterns as step grids;
 - :mod:`~vmb.render.arrange.grooves`: drum grooves and fills as step grids;
 - :mod:`~vmb.render.arrange.parts`: one part's notes, bar by bar, from its pattern;
-- :mod:`~vmb.render.arrange.voicing`: chord voicings and voice leading.
+- :mod:`~vmb.render.arrange.voicing`: chord voicings and voice leading;
+- :mod:`~vmb.render.arrange.mma`: optional, drum grooves read at run time from MMA's groove
+  library when Debian's ``mma`` package is installed (no default path uses it).
 """
 
 from vmb.render.arrange.arranger import arrange, planned_tracks
