@@ -15,6 +15,12 @@ warm Python call in turns with it (runs 9.44, 6.98, 11.03): the server adds noth
 but the 2 s target is not met on this loaded machine (stages 5.4 s, writing MIDI, sidecar and
 the piano roll the rest). 60 s 1280x720 video: upload + decoding checks 0.60 s, job 41.18 s
 (analysis + description 19.94 s), end to end 41.80 s, server peak 1508 MB during the job.
+
+Session 6 (--repeat 5, the machine idle but for this benchmark): idle server 915 MB; warm 30 s text
+job end to end median 2.20 s (runs 3.50, 2.20, 2.42, 2.12, 2.17; submit 12 ms, download 22 ms)
+against 1.90 s for the warm Python call (runs 2.12, 1.94, 1.87, 1.90, 1.88): the server's job also
+draws the piano roll (0.18 s). The 2 s target is missed by 0.2 s. 60 s 1280x720 video: upload and
+checks 0.27 s, job 10.78 s, end to end 11.07 s, server peak 1482 MB.
 """
 
 from __future__ import annotations
