@@ -6,6 +6,7 @@ light (no torch, no numpy).
 """
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -16,15 +17,25 @@ class VmbError(Exception):
 # Seeds every random choice accepts (numpy, torch and Python's random all take 0 .. 2**32 - 1).
 MAX_SEED = 2**32 - 1
 
+def lazy_exports(package: str, homes: dict[str, str]):
+    """(``__getattr__``, ``__dir__``) for ``package`` (PEP 562): a name of ``homes`` is imported
+    from its module (relative to ``package`` when it starts with a dot) when it is first read,
+    and kept in the package, so later look-ups do not come back here."""
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str):
+        if name not in homes:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(homes[name], package), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(homes))
+
+    return __getattr__, __dir__
+
+
 # name -> the module that defines it, imported when the name is first read
 PUBLIC_API = {"generate_music": "vmb.api", "describe_music": "vmb.api", "Library": "vmb.api", "Result": "vmb.api"}
-
-
-def __getattr__(name: str):
-    if name in PUBLIC_API:
-        return getattr(importlib.import_module(PUBLIC_API[name]), name)
-    raise AttributeError(f"module 'vmb' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(PUBLIC_API))
+__getattr__, __dir__ = lazy_exports(__name__, PUBLIC_API)

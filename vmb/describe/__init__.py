@@ -12,25 +12,20 @@ Names load on first use (PEP 562), so a text request never imports OpenCV or PyA
 
 from __future__ import annotations
 
-import importlib
+from vmb import lazy_exports
 
 _HOMES = {
-    "analyze_image": "image", "describe_image": "image", "load_image": "image",
-    "plot_analysis": "plot",
-    "VideoFeatures": "video", "analyze_video": "video", "describe_video": "video",
-    "ImageFeatures": "visual",
-    "describe_text": "text",
-    "apply_user_attributes": "writer", "suggest_instruments": "writer", "write_sentence": "writer",
-    "train_lora": "lora",
-    "VlmDescriber": "vlm", "parse_output": "vlm",
+    "analyze_image": ".image", "describe_image": ".image", "load_image": ".image",
+    "plot_analysis": ".plot",
+    "VideoFeatures": ".video", "analyze_video": ".video", "describe_video": ".video",
+    "ImageFeatures": ".visual",
+    "describe_text": ".text",
+    "apply_user_attributes": ".writer", "suggest_instruments": ".writer", "write_sentence": ".writer",
+    "train_lora": ".lora",
+    "VlmDescriber": ".vlm", "parse_output": ".vlm",
 }
 
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module 'vmb.describe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vmb.describe.{_HOMES[name]}"), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -12,26 +12,17 @@ The names above load on first use.
 
 from __future__ import annotations
 
-import importlib
+from vmb import lazy_exports
 
 # name -> the module of vmb.evaluate that defines it, imported when the name is first read (PEP 562):
 # a generation that scores its own melody (symbolic) does not load the taggers' tables
 _HOMES = {
     **dict.fromkeys(("auc", "control_deltas", "evaluate_attribute", "fd_musicnn", "fd_split_half", "frechet_distance",
-                     "kl_musicnn", "tag_alignment", "value_scores", "zscore"), "heard"),
-    "EvaluationReport": "suite", "evaluate_folder": "suite",
+                     "kl_musicnn", "tag_alignment", "value_scores", "zscore"), ".heard"),
+    "EvaluationReport": ".suite", "evaluate_folder": ".suite",
 }
 
 __all__ = sorted(_HOMES)
 
 
-def __getattr__(name: str):
-    if name not in _HOMES:
-        raise AttributeError(f"module 'vmb.evaluate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"vmb.evaluate.{_HOMES[name]}"), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

@@ -178,13 +178,7 @@ def _claim(parts: list[Part], instrument: str, style: Style) -> None:
         return
     roles = roles_for(instrument)
     for role in roles:
-        free = next((p for p in parts if p.role == role and not p.requested), None)
-        if free is not None:
-            free.instrument, free.requested = instrument, True
-            return
-        if not any(p.role == role for p in parts):
-            parts.append(Part(role, instrument, _default_pattern(role, instrument, style),
-                              volume=ROLE_VOLUME[role], requested=True))
+        if _take(parts, role, instrument, style):
             return
     # every role it fits is taken by another asked-for instrument: a second melody plays a
     # counter-line, anything else doubles the first part of its role
@@ -192,6 +186,23 @@ def _claim(parts: list[Part], instrument: str, style: Style) -> None:
     role, pattern = ("counter", "guide") if base.role == "melody" else (base.role, base.pattern)
     parts.append(Part(role, instrument, pattern, volume=ROLE_VOLUME[role] * 0.8, pan=-base.pan,
                       requested=True))
+
+
+def _take(parts: list[Part], role: str, instrument: str, style: Style, *, repattern: bool = False) -> bool:
+    """``instrument`` takes the first part of ``role`` no asked-for instrument has (``repattern``:
+    and plays that role's pattern for it), or a new part when the band has none of that role.
+    False when every part of the role is already asked for."""
+    free = next((p for p in parts if p.role == role and not p.requested), None)
+    if free is not None:
+        free.instrument, free.requested = instrument, True
+        if repattern:
+            free.pattern = _default_pattern(role, instrument, style)
+        return True
+    if not any(p.role == role for p in parts):
+        parts.append(Part(role, instrument, _default_pattern(role, instrument, style),
+                          volume=ROLE_VOLUME[role], requested=True))
+        return True
+    return False
 
 
 def _lead(parts: list[Part], instrument: str) -> None:
@@ -218,13 +229,7 @@ def _feature(parts: list[Part], instrument: str, style: Style) -> None:
     if same is not None:
         same.requested = True
         return
-    free = next((p for p in parts if p.role == role and not p.requested), None)
-    if free is not None:
-        free.instrument, free.requested = instrument, True
-        free.pattern = _default_pattern(role, instrument, style) if role == "comp" else free.pattern
-    elif not any(p.role == role for p in parts):
-        parts.append(Part(role, instrument, _default_pattern(role, instrument, style),
-                          volume=ROLE_VOLUME[role], requested=True))
+    _take(parts, role, instrument, style, repattern=role == "comp")
 
 
 def assign_parts(style: Style, instruments: list[str], excluded: list[str]) -> list[Part]:
