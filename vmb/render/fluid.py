@@ -278,15 +278,17 @@ def _workers(score: Score, tracks: list[int], n_samples: int, sample_rate: int) 
     return [sorted(s) for s in shares]
 
 
-def _locked(path: str, sample_rate: int, worker: int) -> _FluidSynth:
-    """The cached synth of ``worker`` for this SoundFont, its lock held by the caller."""
-    fs = _load(path, sample_rate, worker)
-    while True:
-        fs.lock.acquire()
-        if not fs.closed:
-            return fs
-        fs.lock.release()  # evicted by another thread between _load and here: load it again
+def _locked(path: str, sample_rate: int, worker: int, stop: threading.Event | None = None) -> _FluidSynth | None:
+    """The cached synth of ``worker`` for this SoundFont, its lock held by the caller; with
+    ``stop``, None once it is set (the lock is then waited for in short turns: another request's
+    render may hold the font for minutes)."""
+    while stop is None or not stop.is_set():
         fs = _load(path, sample_rate, worker)
+        if fs.lock.acquire() if stop is None else fs.lock.acquire(timeout=0.05):
+            if not fs.closed:
+                return fs
+            fs.lock.release()  # evicted by another thread between _load and here: load it again
+    return None
 
 
 class Preload:
@@ -306,7 +308,7 @@ class Preload:
 
     def _run(self, path: str, sample_rate: int, presets: tuple[tuple[int, int], ...]) -> None:
         try:
-            fs = self._locked(path, sample_rate)
+            fs = _locked(path, sample_rate, 0, self._stop)  # the first render thread's synth
         except Exception:  # noqa: BLE001 - the render reports it
             return
         if fs is None:
@@ -318,17 +320,6 @@ class Preload:
                 fs.pin(bank, preset)
         finally:
             fs.lock.release()
-
-    def _locked(self, path: str, sample_rate: int) -> _FluidSynth | None:
-        """As :func:`_locked` for the first render thread, or None once closed: another request's
-        render may hold the font for minutes."""
-        while not self._stop.is_set():
-            fs = _load(path, sample_rate, 0)
-            if fs.lock.acquire(timeout=0.05):
-                if not fs.closed:
-                    return fs
-                fs.lock.release()  # evicted meanwhile: load it again
-        return None
 
     def wait(self) -> None:
         self._thread.join()

@@ -206,6 +206,19 @@ def _warn_once(message: str) -> None:
         warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
+def _fluidsynth_font(soundfont: str | None, sample_rate: int) -> tuple[str | None, str | None]:
+    """(the SoundFont FluidSynth renders with, None), or (None, why FluidSynth cannot render)."""
+    reason = fluid.unavailable_reason()
+    if reason is not None:
+        return None, reason
+    path = soundfont or find_soundfont("fluidsynth")
+    if not path:
+        return None, "no General MIDI SoundFont found"
+    if sample_rate > fluid.MAX_SAMPLE_RATE:
+        return None, f"FluidSynth renders at most {fluid.MAX_SAMPLE_RATE} Hz"
+    return path, None
+
+
 def _resolve(backend: str | None, soundfont: str | None, sample_rate: int) -> tuple[str, str | None]:
     """(backend, SoundFont path) to render with; warns once when "auto" cannot use FluidSynth."""
     choice = (backend or os.environ.get("VMB_SYNTH") or "auto").strip().lower()
@@ -217,12 +230,7 @@ def _resolve(backend: str | None, soundfont: str | None, sample_rate: int) -> tu
         raise VmbError(f"SoundFont {soundfont} does not exist")
     missed = []
     if choice in ("auto", "fluidsynth"):
-        reason, path = fluid.unavailable_reason(), None
-        if reason is None:
-            path = soundfont or find_soundfont("fluidsynth")
-            reason = None if path else "no General MIDI SoundFont found"
-        if reason is None and sample_rate > fluid.MAX_SAMPLE_RATE:
-            reason = f"FluidSynth renders at most {fluid.MAX_SAMPLE_RATE} Hz"
+        path, reason = _fluidsynth_font(soundfont, sample_rate)
         if reason is None:
             return "fluidsynth", path
         if choice == "fluidsynth":
@@ -253,12 +261,12 @@ def preload(tracks: Sequence[Track], *, sample_rate: int = SAMPLE_RATE, soundfon
     on it (not those with a synth voice). None, and nothing started, when it would not render with
     FluidSynth. Quiet: it warns and raises nothing; the render does, as without it."""
     choice = (backend or os.environ.get("VMB_SYNTH") or "auto").strip().lower()
-    if choice not in ("auto", "fluidsynth") or not 8000 <= sample_rate <= fluid.MAX_SAMPLE_RATE:
+    if choice not in ("auto", "fluidsynth") or sample_rate < 8000:
         return None
-    if (soundfont is not None and not Path(soundfont).is_file()) or fluid.unavailable_reason() is not None:
+    if soundfont is not None and not Path(soundfont).is_file():
         return None
     try:
-        path = soundfont or find_soundfont("fluidsynth")
+        path, _reason = _fluidsynth_font(soundfont, sample_rate)
     except VmbError:  # $VMB_SOUNDFONT unreadable: the render says so
         return None
     if path is None:
