@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.fixtures.ecmg import make_conditions, randomize
+from tests.fixtures.ecmg import make_conditions, randomize, recording
 from vmb.generate.ecmg.model import EcmgConfig, EcmgModel
 from vmb.generate.ecmg.sampler import FlowSampler, noisy, split_guidance
 
@@ -74,14 +74,8 @@ def test_sampler_runs_n_steps_and_is_deterministic(cfg):
     randomize(model)
     cond = make_conditions(2, cfg)
     calls = []
-
-    def counting(x, t, c, control_scale=1.0):
-        calls.append(float(t[0]))
-        return model(x, t, c, control_scale=control_scale)
-
-    counting.config = cfg
     sampler = FlowSampler(steps=5)
-    a = sampler.sample(counting, cond, generator=torch.Generator().manual_seed(3), guidance=2.0,
+    a = sampler.sample(recording(model, calls), cond, generator=torch.Generator().manual_seed(3), guidance=2.0,
                        uncond=cond.dropped(text=True, targeted=True, broad=True, attrs=True))
     steps = sorted(set(calls), reverse=True)
     assert len(steps) == 5 and steps[0] == 1.0 and steps[-1] == pytest.approx(0.2)
@@ -122,22 +116,16 @@ def test_sampler_starting_from_rolls_keeps_them_by_their_start_time(cfg):
     cond = make_conditions(3, cfg)
     start = torch.sign(torch.randn(3, cfg.steps, cfg.channels, generator=torch.Generator().manual_seed(1)))
     times = []
-
-    def recording(x, t, c, control_scale=1.0):
-        times.append(float(t[0]))
-        return model(x, t, c, control_scale=control_scale)
-
-    recording.config = cfg
     sampler = FlowSampler(steps=10)
     plain = sampler.sample(model, cond, generator=torch.Generator().manual_seed(5))
-    mixed = sampler.sample(recording, cond, generator=torch.Generator().manual_seed(5), start=start,
+    mixed = sampler.sample(recording(model, times), cond, generator=torch.Generator().manual_seed(5), start=start,
                            start_t=torch.tensor([1.0, 0.5, 0.1]))
     assert torch.allclose(mixed[0], plain[0], atol=1e-5)
     near = [float((mixed[i] - start[i]).abs().mean()) for i in range(3)]
     assert near[2] < near[1] < near[0]
     assert times[0] == 1.0 and len(times) == 10
     times.clear()
-    sampler.sample(recording, cond, generator=torch.Generator().manual_seed(5), start=start, start_t=0.5)
+    sampler.sample(recording(model, times), cond, generator=torch.Generator().manual_seed(5), start=start, start_t=0.5)
     assert times[0] == 0.5 and len(times) == 5
 
 
