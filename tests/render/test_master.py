@@ -54,6 +54,15 @@ def test_master_keeps_silence_silent():
     assert report == {"loudness_lufs": None, "peak_dbfs": None, "gain_db": 0.0}
 
 
+def test_the_reported_loudness_is_the_outputs_when_the_limiter_works_hard():
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((SR * 4, 2)) * 0.05).astype(np.float32)
+    x[::3000] *= 12  # peaks far over the ceiling: the gain is refined several times
+    out, report = master(x, SR)
+    assert report["peak_dbfs"] <= -1.0 + 1e-4
+    assert report["loudness_lufs"] == loudness_lufs(out, SR)
+
+
 def test_master_handles_clips_shorter_than_a_loudness_block():
     t = np.arange(int(0.2 * SR)) / SR
     tone = 0.1 * np.sin(2 * np.pi * 440 * t)
