@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 import threading
 from collections import OrderedDict
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 
 import numpy as np
 
@@ -68,7 +69,10 @@ def _library():
     if _lib is not None:
         return _lib
     try:
-        import fluidsynth  # pyfluidsynth; raises ImportError when it cannot find libfluidsynth
+        # pyfluidsynth prints where it found the library to stdout when CI is set in the environment,
+        # which would corrupt `--json` output; its import goes to stderr instead.
+        with redirect_stdout(sys.stderr):
+            import fluidsynth  # pyfluidsynth; raises ImportError when it cannot find libfluidsynth
     except ImportError as exc:
         if "fluidsynth" in str(exc).lower() and "library" in str(exc).lower():
             raise VmbError("libfluidsynth is not installed") from None
