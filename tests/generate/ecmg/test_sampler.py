@@ -1,4 +1,7 @@
-"""The flow sampler's guidance halves: side by side in two threads or as one batch, the same samples."""
+"""The flow sampler's guidance halves: side by side in two threads or as one batch, the same samples.
+
+The same to float rounding, not bit for bit: a batch of 3 and a batch of 6 may take different GEMM
+kernels (they did on an AMD EPYC, not on the Intel machine the split was written on)."""
 
 import pytest
 import torch
@@ -10,7 +13,7 @@ from vmb.generate.ecmg.sampler import FlowSampler
 
 
 @pytest.mark.parametrize("grad_mode", [torch.inference_mode, torch.no_grad])
-def test_split_guidance_gives_the_batched_samples_exactly(monkeypatch, grad_mode):
+def test_split_guidance_gives_the_batched_samples(monkeypatch, grad_mode):
     cfg = EcmgConfig.preset("debug")
     model = EcmgModel(cfg).eval()
     randomize(model)
@@ -35,7 +38,7 @@ def test_split_guidance_gives_the_batched_samples_exactly(monkeypatch, grad_mode
 
     (batched, batched_calls), (split, split_calls) = run(False), run(True)
     assert batched_calls == [6] * 4 and split_calls == [3] * 8  # one batch of both halves, or two halves
-    assert torch.equal(batched, split)
+    torch.testing.assert_close(split, batched, rtol=1e-4, atol=1e-5)
     assert batched.abs().sum() > 0 and torch.isfinite(batched).all()
 
 
