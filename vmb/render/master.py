@@ -149,6 +149,16 @@ def _limiter_gain(level: np.ndarray, ceiling: float, width: int) -> np.ndarray:
     return uniform_filter1d(uniform_filter1d(gain, width + 1, mode="nearest"), width + 1, mode="nearest")
 
 
+def _channel_peak(x: np.ndarray) -> np.ndarray:
+    """max |x| across the channels of each frame of (n, channels) ``x``: the same numbers as
+    ``np.max(np.abs(x), axis=1)``, which numpy reduces frame by frame (40 ms for 30 s of stereo
+    against 1 ms column by column)."""
+    level = np.abs(x[:, 0])
+    for ch in range(1, x.shape[1]):
+        np.maximum(level, np.abs(x[:, ch]), out=level)
+    return level
+
+
 def _limited_chunks(x: np.ndarray, sample_rate: int, *, gain: float, ceiling: float, smooth_s: float = 0.01,
                     chunk: int | None = None):
     """Yield (start, limited chunk) of ``x * gain`` through the look-ahead limiter.
@@ -163,7 +173,7 @@ def _limited_chunks(x: np.ndarray, sample_rate: int, *, gain: float, ceiling: fl
     for start in range(0, n, chunk):
         a, b = max(0, start - margin), min(n, start + chunk + margin)
         piece = x[a:b] * np.float32(gain)
-        level = np.max(np.abs(piece), axis=1)
+        level = _channel_peak(piece)
         stop = min(n, start + chunk)
         if level.max() <= ceiling:
             yield start, piece[start - a: stop - a]
@@ -189,7 +199,11 @@ def limit(audio: np.ndarray, sample_rate: int, *, ceiling: float, smooth_s: floa
 
 def fade(audio: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> np.ndarray:
     """Linear fade-in and fade-out (seconds), each at most half the clip."""
-    x = _as_2d(audio, sample_rate).copy()
+    return _fade_into(_as_2d(audio, sample_rate).copy(), sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+
+
+def _fade_into(x: np.ndarray, sample_rate: int, *, fade_in_s: float, fade_out_s: float) -> np.ndarray:
+    """:func:`fade` in place on float32 (n, channels) ``x``; returns ``x``."""
     n = x.shape[0]
     n_in = min(int(round(fade_in_s * sample_rate)), n // 2)
     n_out = min(int(round(fade_out_s * sample_rate)), n // 2)
@@ -237,43 +251,54 @@ def master(
 
     Works in chunks: besides the input and the output it needs only a few MB, whatever the length.
     """
-    x = fade(audio, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+    src = _as_2d(audio, sample_rate)  # only read: the caller's array when it is float32 (n, channels)
+    x = _fade_into(src.copy(), sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
     ceiling = 10.0 ** (peak_dbfs / 20.0)
     block_s = min(0.4, x.shape[0] / sample_rate) if x.shape[0] else 0.4
+    faded = True  # x holds the faded input; a pass of the limiter overwrites it with its output
 
-    def limited_loudness(gain: float) -> float | None:
-        meter = LoudnessMeter(sample_rate, x.shape[1], block_s=block_s)
-        for _, piece in _limited_chunks(x, sample_rate, gain=gain, ceiling=ceiling):
-            meter.feed(piece)
-        return meter.integrated()
+    def limit_x(gain_db: float, meter: LoudnessMeter | None = None) -> None:
+        """x <- the faded input at ``gain_db`` through the limiter, its pieces fed to ``meter``.
+
+        The output overwrites x chunk by chunk: a chunk's limiter only reads input samples ahead
+        of what has been written (the margin lies in the next, unwritten chunk)."""
+        nonlocal faded
+        if not faded:
+            np.copyto(x, src)
+            _fade_into(x, sample_rate, fade_in_s=fade_in_s, fade_out_s=fade_out_s)
+        faded = False
+        pending = None
+        for start, piece in _limited_chunks(x, sample_rate, gain=10.0 ** (gain_db / 20.0), ceiling=ceiling):
+            if meter is not None:
+                meter.feed(piece)
+            if pending is not None:
+                x[pending[0]:pending[0] + len(pending[1])] = pending[1]
+            pending = (start, piece)
+        if pending is not None:
+            x[pending[0]:pending[0] + len(pending[1])] = pending[1]
 
     measured = loudness_lufs(x, sample_rate)
     gain_db = 0.0
-    known: tuple[float, float | None] | None = None  # (gain_db, loudness of the limited output at it)
+    known: tuple[float, float | None] | None = None  # (gain_db, loudness) of the limited output x holds
     if measured is not None:
         gain_db = target_lufs - measured
         for _ in range(5):
-            got = limited_loudness(10.0 ** (gain_db / 20.0))
+            meter = LoudnessMeter(sample_rate, x.shape[1], block_s=block_s)
+            limit_x(gain_db, meter)
+            got = meter.integrated()
             known = (gain_db, got)
             if got is None or abs(got - target_lufs) < 0.05:
                 break
             # Very peaky audio cannot reach the target under the ceiling: cap the push at +12 dB.
             gain_db = min(gain_db + (target_lufs - got), target_lufs - measured + 12.0)
-    # The output overwrites the faded copy chunk by chunk: a chunk's limiter only reads input
-    # samples ahead of what has been written (the margin lies in the next, unwritten chunk).
-    y = x
-    pending = None
-    for start, piece in _limited_chunks(x, sample_rate, gain=10.0 ** (gain_db / 20.0), ceiling=ceiling):
-        if pending is not None:
-            y[pending[0]:pending[0] + len(pending[1])] = pending[1]
-        pending = (start, piece)
-    if pending is not None:
-        y[pending[0]:pending[0] + len(pending[1])] = pending[1]
-    if np.ndim(audio) == 1:
-        y = y[:, 0]
-    # The output is the limited audio last measured at this gain (same chunks, same meter): its
-    # loudness is known; it is measured again only when the loop ended on an untried gain.
-    loudness = known[1] if known is not None and known[0] == gain_db else loudness_lufs(y, sample_rate)
+    # The pass that measured the final gain wrote the output (its loudness known, one limiter
+    # pass saved); only a loop that ended on an untried gain limits and measures again.
+    if known is not None and known[0] == gain_db:
+        loudness = known[1]
+    else:
+        limit_x(gain_db)
+        loudness = loudness_lufs(x, sample_rate)
+    y = x[:, 0] if np.ndim(audio) == 1 else x
     report = {"loudness_lufs": loudness, "peak_dbfs": peak_level_dbfs(y), "gain_db": gain_db}
     return y, report
 
