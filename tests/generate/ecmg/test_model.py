@@ -138,3 +138,33 @@ def test_presets_and_sizes():
     with pytest.raises(ValueError):
         EcmgModel(EcmgConfig(depth=2, control_depth=3))
     assert np.isfinite(n)
+
+
+def test_conditions_encoded_once_give_the_same_velocity(cfg):
+    """The sampler encodes the conditions once per call: bit for bit what each step computed."""
+    model = EcmgModel(cfg).eval()
+    randomize(model)
+    cond = make_conditions(3, cfg)
+    x, t = torch.randn(3, cfg.steps, cfg.channels), torch.rand(3)
+    with torch.no_grad():
+        for c in (cond, cond.dropped(broad=True), cond.dropped(text=True, targeted=True, broad=True, attrs=True)):
+            assert torch.equal(model(x, t, model.encode(c)), model(x, t, c))
+    assert model.encode(cond.dropped(broad=True)).control_kv is None
+
+
+def test_onednn_linears_match_torch_linear_and_train_through_torch(cfg):
+    from vmb.generate.ecmg.onednn import OneDnnLinear, use_onednn
+
+    model = EcmgModel(cfg).eval()
+    randomize(model)
+    cond = make_conditions(2, cfg)
+    x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
+    with torch.no_grad():
+        plain = model(x, t, cond)
+    use_onednn(model)
+    with torch.inference_mode():
+        fast = model(x, t, cond)
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
+    if any(isinstance(m, OneDnnLinear) for m in model.modules()):  # with gradients: torch's own linear
+        model(x, t, cond).square().mean().backward()
+        assert model.dit.out.weight.grad is not None

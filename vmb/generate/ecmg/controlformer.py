@@ -42,6 +42,10 @@ class ControlFormer(nn.Module):
         self.blocks = nn.ModuleList(copy.deepcopy(dit.blocks[i]) for i in range(depth))
         self.zero_out = nn.ModuleList(zero_linear(width) for _ in range(depth))
 
+    def context_keys_values(self, context: torch.Tensor) -> list[torch.Tensor]:
+        """Each block's cross-attention keys and values of ``context`` (B, L, D)."""
+        return [block.cross.keys_values(context) for block in self.blocks]
+
     def forward(
         self,
         tokens: torch.Tensor,
@@ -49,10 +53,13 @@ class ControlFormer(nn.Module):
         c: torch.Tensor,
         context: torch.Tensor,
         scale: torch.Tensor | float = 1.0,
+        context_kv: list[torch.Tensor] | None = None,
     ) -> list[torch.Tensor]:
         """``tokens``: the DiT's input tokens (B, N, D); ``reference``: (B, S, C) broad roll;
         ``c``: global condition (B, D); ``context``: (B, L, D);
-        ``scale``: control strength, a float or (B,) tensor (0 switches a sample's control off).
+        ``scale``: control strength, a float or (B,) tensor (0 switches a sample's control off);
+        ``context_kv``: each block's cross-attention keys and values of ``context``, when computed
+        before (:meth:`context_keys_values`).
         """
         b, s, _c = reference.shape
         ref = self.embed(reference.reshape(b, s // self.patch, -1))
@@ -60,7 +67,7 @@ class ControlFormer(nn.Module):
         if isinstance(scale, torch.Tensor):
             scale = scale.reshape(-1, 1, 1).to(tokens.dtype)
         out = []
-        for block, proj in zip(self.blocks, self.zero_out):
-            h = block(h, c, context)
+        for i, (block, proj) in enumerate(zip(self.blocks, self.zero_out)):
+            h = block(h, c, context, context_kv[i] if context_kv is not None else None)
             out.append(proj(h) * scale)
         return out

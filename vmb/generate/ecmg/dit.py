@@ -40,11 +40,17 @@ class Attention(nn.Module):
         self.kv = nn.Linear(width, 2 * width)
         self.out = nn.Linear(width, width)
 
-    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+    def keys_values(self, src: torch.Tensor) -> torch.Tensor:
+        """(B, L, D) source tokens -> (2, B, H, L, D/H) keys and values."""
+        b, n, d = src.shape
+        return self.kv(src).reshape(b, n, 2, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None,
+                kv: torch.Tensor | None = None) -> torch.Tensor:
+        """``kv``: :meth:`keys_values` of ``context`` computed before (it is the same at every sampler step)."""
         b, n, d = x.shape
-        src = x if context is None else context
+        k, v = kv if kv is not None else self.keys_values(x if context is None else context)
         q = self.q(x).reshape(b, n, self.heads, d // self.heads).transpose(1, 2)
-        k, v = self.kv(src).reshape(b, src.shape[1], 2, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v)
         return self.out(y.transpose(1, 2).reshape(b, n, d))
 
@@ -65,10 +71,12 @@ class DiTBlock(nn.Module):
         nn.init.zeros_(self.ada[1].weight)  # adaLN-zero: each block starts as the identity
         nn.init.zeros_(self.ada[1].bias)
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor, context: torch.Tensor,
+                context_kv: torch.Tensor | None = None) -> torch.Tensor:
+        """``context_kv``: this block's ``self.cross.keys_values(context)``, when computed before."""
         shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)
         x = x + gate1.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift1, scale1))
-        x = x + self.cross(self.norm_x(x), context)
+        x = x + self.cross(self.norm_x(x), context, context_kv)
         x = x + gate2.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift2, scale2))
         return x
 
@@ -103,6 +111,10 @@ class DiT(nn.Module):
     def global_condition(self, t: torch.Tensor, attr_vector: torch.Tensor) -> torch.Tensor:
         return self.time(timestep_embedding(t, self.width)) + attr_vector
 
+    def context_keys_values(self, context: torch.Tensor) -> list[torch.Tensor]:
+        """Each block's cross-attention keys and values of ``context`` (B, L, D)."""
+        return [block.cross.keys_values(context) for block in self.blocks]
+
     def head(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """(B, N, D) -> (B, S, C) output."""
         shift, scale = self.ada_out(c).chunk(2, dim=-1)
@@ -117,17 +129,20 @@ class DiT(nn.Module):
         attr_vector: torch.Tensor,
         step_mask: torch.Tensor,
         control: Callable[[torch.Tensor, torch.Tensor], list[torch.Tensor]] | None = None,
+        context_kv: list[torch.Tensor] | None = None,
     ) -> torch.Tensor:
         """Velocity for noisy rolls ``x`` at flow times ``t`` (B,).
 
         ``control(tokens, c)`` (the ControlFormer) returns residuals (B, N, D) added to the
-        outputs of the first blocks; None runs the plain DiT.
+        outputs of the first blocks; None runs the plain DiT. ``context_kv``: each block's
+        cross-attention keys and values of ``context`` (:meth:`context_keys_values`), when
+        computed before; None computes them here.
         """
         h = self.tokens(x, step_mask)
         c = self.global_condition(t, attr_vector)
         control = control(h, c) if control is not None else None
         for i, block in enumerate(self.blocks):
-            h = block(h, c, context)
+            h = block(h, c, context, context_kv[i] if context_kv is not None else None)
             if control is not None and i < len(control):
                 h = h + control[i]
         return self.head(h, c)

@@ -57,6 +57,27 @@ class EcmgConfig:
         return cls(**data)
 
 
+@dataclass
+class EncodedConditions:
+    """:meth:`EcmgModel.encode` of a batch of :class:`Conditions` (L = context tokens, D = width).
+
+    context: (B, L, D); attr_vector: (B, D); step_mask: (B, S); broad: (B, S, C); broad_on: (B,);
+    dit_kv / control_kv: per DiT / ControlFormer block, the cross-attention keys and values of
+    the context (2, B, H, L, D/H); control_kv is None when no sample has its broad reference.
+    """
+
+    context: torch.Tensor
+    attr_vector: torch.Tensor
+    step_mask: torch.Tensor
+    broad: torch.Tensor
+    broad_on: torch.Tensor
+    dit_kv: list[torch.Tensor]
+    control_kv: list[torch.Tensor] | None
+
+    def __len__(self) -> int:
+        return self.context.shape[0]
+
+
 class EcmgModel(nn.Module):
     """Explicitly conditioned music generator (velocity predictor)."""
 
@@ -76,17 +97,29 @@ class EcmgModel(nn.Module):
         # Built after the DiT so it starts as an exact copy of the DiT's first blocks.
         self.control = ControlFormer(self.dit, config.control_depth) if config.control_depth > 0 else None
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: Conditions,
-                control_scale: float = 1.0) -> torch.Tensor:
+    def encode(self, cond: Conditions) -> "EncodedConditions":
+        """What the conditions give every step: the context, the global vector and each block's
+        cross-attention keys and values (a sampler computes them once, not once per step)."""
         context, attr_vector = self.conditions(cond)
+        controlled = self.control is not None and bool(cond.broad_on.any())
+        return EncodedConditions(
+            context=context, attr_vector=attr_vector, step_mask=cond.step_mask, broad=cond.broad,
+            broad_on=cond.broad_on, dit_kv=self.dit.context_keys_values(context),
+            control_kv=self.control.context_keys_values(context) if controlled else None,
+        )
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: "Conditions | EncodedConditions",
+                control_scale: float = 1.0) -> torch.Tensor:
+        enc = cond if isinstance(cond, EncodedConditions) else self.encode(cond)
         control = None
-        if self.control is not None and control_scale != 0 and bool(cond.broad_on.any()):
-            scale = cond.broad_on.to(x.dtype) * control_scale  # dropped broad reference: no control
+        if enc.control_kv is not None and control_scale != 0:
+            scale = enc.broad_on.to(x.dtype) * control_scale  # dropped broad reference: no control
 
             def control(tokens, c):
-                return self.control(tokens, cond.broad, c, context, scale)
+                return self.control(tokens, enc.broad, c, enc.context, scale, enc.control_kv)
 
-        return self.dit(self.precondition(x, t), t, context, attr_vector, cond.step_mask, control=control)
+        return self.dit(self.precondition(x, t), t, enc.context, enc.attr_vector, enc.step_mask, control=control,
+                        context_kv=enc.dit_kv)
 
     @staticmethod
     def precondition(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -124,6 +124,11 @@ class FlowSampler:
             raise ValueError("guidance != 1 needs the unconditional batch `uncond`")
         halves = use_cfg and split_guidance()
         both = Conditions.cat([cond, uncond]) if use_cfg and not halves else cond
+        if hasattr(model, "encode"):  # what no step changes (context, its keys and values): computed once
+            if halves:
+                cond, uncond = model.encode(cond), model.encode(uncond)
+            else:
+                both = model.encode(both)
 
         def velocity(x: torch.Tensor, t: float) -> torch.Tensor:
             if halves:
