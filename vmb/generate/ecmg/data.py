@@ -291,7 +291,8 @@ class TrainingSet:
         fits = 50.0 <= tune.bpm * f <= 180.0 and tune.n_bars >= BARS_PER_SEGMENT / f
         return f if fits else 1.0
 
-    def example(self, rng: np.random.Generator, i: int) -> tuple[np.ndarray, np.ndarray, int, list[int], np.ndarray | None]:
+    def example(self, rng: np.random.Generator,
+                i: int) -> tuple[np.ndarray, np.ndarray, int, list[int], np.ndarray | None]:
         """(target roll, targeted roll, text row, attribute ids, broad roll or None) for tune i."""
         tune = self.tunes[i]
         f = self._factor(rng, tune)
