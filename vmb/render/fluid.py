@@ -46,6 +46,9 @@ BLOCK = 64  # FluidSynth's internal block: voices start at multiples of it
 MAX_SAMPLE_RATE = 96000  # FluidSynth's synth.sample-rate range is 8000-96000 Hz
 GAIN = 0.5  # synth.gain; FluidSynth's default 0.2 is ~8 dB quieter than tinysoundfont with FluidR3_GM
 _POLYPHONY = 512
+# The note note_cost plays: middle C (a snare on a kit) at a mezzo-forte velocity, its release
+# followed in 512-sample chunks for up to 4 s.
+_PROBE_PITCH, _PROBE_DRUM, _PROBE_VELOCITY, _PROBE_CHUNK, _PROBE_MAX_S = 60, 38, 90, 512, 4.0
 _CACHE_SIZE = 4  # two SoundFonts (or rates) for each of two render threads
 _MELODIC, _DRUM = 0, 1  # fluid_midi_channel_type
 _cache: OrderedDict[tuple, _FluidSynth] = OrderedDict()
@@ -92,6 +95,7 @@ def _library():
         "fluid_synth_program_select": (vp, i, i, i, i),
         "fluid_synth_pin_preset": (vp, i, i, i),
         "fluid_synth_set_channel_type": (vp, i, i),
+        "fluid_synth_get_active_voice_count": (vp,),
                 "fluid_synth_write_float": (vp, i, vp, i, i, vp, i, i),
         "fluid_synth_sfload": (vp, ctypes.c_char_p, i),
         "fluid_synth_get_sfont_by_id": (vp, i),
@@ -132,6 +136,7 @@ class _FluidSynth:
     def __init__(self, path: str, sample_rate: int):
         lib = _library()
         self.lib, self.lock, self.closed = lib, threading.Lock(), False
+        self.sample_rate = sample_rate
         self.settings = lib.new_fluid_settings()
         for name, value in (("synth.midi-channels", 16), ("synth.audio-channels", 1),
                             ("synth.audio-groups", 1), ("synth.reverb.active", 0),
@@ -157,6 +162,7 @@ class _FluidSynth:
         # track with the .sf3). Pinned in the host, they are decoded once per process.
         for bank, preset in ((0, 0), (128, 0)):
             self.presets[(bank, preset)] = lib.fluid_synth_pin_preset(self.host, sfid, bank, preset) == 0
+        self.note_costs: dict[tuple[int, int], tuple[float, float]] = {}  # see note_cost
 
     @contextmanager
     def fresh_synth(self):
@@ -192,6 +198,33 @@ class _FluidSynth:
         if known is None:  # pinned in the host, which outlives the fresh synths: decoded once per process
             self.presets[key] = ok and self.lib.fluid_synth_pin_preset(self.host, self.host_sfid, bank, preset) == 0
         return ok
+
+    def note_cost(self, bank: int, preset: int) -> tuple[float, float]:
+        """What a note of (bank, preset) costs to render: (voices it sounds while held, voice-seconds
+        of its release), from a probe note played once per process. Presets differ by 60x (one
+        voice and 0.2 s of release for a bass, six voices and 1.8 s for the string ensemble), so
+        a note count does not say which render thread has more to do. Hold the lock."""
+        key = (bank, preset)
+        if key not in self.note_costs:
+            pitch = _PROBE_DRUM if bank == 128 else _PROBE_PITCH
+            chunk = np.zeros((_PROBE_CHUNK, 2), dtype=np.float32)
+            at, lib = chunk.ctypes.data, self.lib
+            with self.fresh_synth() as (synth, sfid):
+                lib.fluid_synth_set_channel_type(synth, 0, _DRUM if bank == 128 else _MELODIC)
+                if not self.select(synth, sfid, 0, bank, preset):
+                    self.select(synth, sfid, 0, bank, 0)
+                lib.fluid_synth_noteon(synth, 0, pitch, _PROBE_VELOCITY)
+                held = float(lib.fluid_synth_get_active_voice_count(synth))
+                lib.fluid_synth_noteoff(synth, 0, pitch)
+                tail, seconds = 0.0, _PROBE_CHUNK / self.sample_rate
+                for _ in range(int(_PROBE_MAX_S / seconds)):
+                    lib.fluid_synth_write_float(synth, _PROBE_CHUNK, at, 0, 2, at, 1, 2)
+                    voices = lib.fluid_synth_get_active_voice_count(synth)
+                    if voices == 0:
+                        break
+                    tail += voices * seconds
+            self.note_costs[key] = (held, tail)
+        return self.note_costs[key]
 
     def close(self) -> None:
         if not self.closed:
@@ -239,11 +272,15 @@ def _setup(fs: _FluidSynth, synth, sfid: int, track) -> None:
     lib.fluid_synth_cc(synth, 0, 10, 64 + round(pan * (63 if pan > 0 else 64)))
 
 
-def _play(fs: _FluidSynth, score: Score, ti: int, sample_rate: int, n_samples: int, dest: np.ndarray) -> None:
-    """Render track ``ti`` alone, before its volume, on a fresh synth into ``dest``: a C-contiguous
-    float32 array of shape (n_samples rounded up to whole blocks, 2), overwritten."""
+def _play(fs: _FluidSynth, score: Score, ti: int, sample_rate: int, n_samples: int, dest: np.ndarray,
+          pitches: frozenset[int] | None = None) -> None:
+    """Render track ``ti`` alone (only its notes of ``pitches``, when given), before its volume,
+    on a fresh synth into ``dest``: a C-contiguous float32 array of shape (n_samples rounded up to
+    whole blocks, 2), overwritten."""
     lib = fs.lib
     events = note_events(score, [ti], sample_rate, n_samples, grid=BLOCK)
+    if pitches is not None:
+        events = [event for event in events if event[4] in pitches]
     e, n_events, now, total = 0, len(events), 0, dest.shape[0]
     address = dest.ctypes.data
     with fs.fresh_synth() as (synth, sfid):
@@ -262,24 +299,56 @@ def _play(fs: _FluidSynth, score: Score, ti: int, sample_rate: int, n_samples: i
             now = nxt
 
 
-def _workers(score: Score, tracks: list[int], n_samples: int, sample_rate: int) -> list[list[int]]:
-    """Split the sounding tracks between up to two render threads (``$VMB_SYNTH_THREADS``, default
-    two where there are two cores, one for pieces over three minutes rendered whole), balancing a
-    cost estimate: each note's seconds plus a second of release. Deterministic for a score."""
+Job = tuple[int, "frozenset[int] | None"]  # a track index and the pitches of it to play (None: all)
+
+
+def _thread_count() -> int:
+    """Render threads, one or two: ``$VMB_SYNTH_THREADS``, else two where there are two cores."""
     env = os.environ.get("VMB_SYNTH_THREADS", "").strip()
     n = int(env) if env.isdigit() and int(env) > 0 else min(2, os.cpu_count() or 1)
-    n = max(1, min(n, 2, len(tracks)))
+    return max(1, min(n, 2))
 
-    def cost(ti: int) -> float:
-        return sum(score.beat_to_seconds(x.start + x.duration) - score.beat_to_seconds(x.start) + 1.0
-                   for x in score.tracks[ti].notes)
 
-    loads, shares = [0.0] * n, [[] for _ in range(n)]
-    for ti in sorted(tracks, key=lambda t: (-cost(t), t)):
-        w = loads.index(min(loads))
-        loads[w] += cost(ti)
-        shares[w].append(ti)
-    return [sorted(s) for s in shares]
+def _shares(fs: _FluidSynth, score: Score, tracks: list[int]) -> list[list[Job]]:
+    """Split the sounding tracks between two render threads, balancing what their notes cost
+    (:meth:`_FluidSynth.note_cost`: voices times seconds held, plus the release). A track that
+    costs more than all the others together (a piano comping in chords is 60% of a pop band's
+    render) is split by pitch into halves of about the same cost, its low notes on one thread and
+    its high notes on the other: a key's notes stay on one synth, where a re-struck key releases
+    its previous note, so the two halves sum to the track. Deterministic for a
+    score and a SoundFont. Hold ``fs``'s lock."""
+    per_pitch: dict[int, dict[int, float]] = {}
+    for ti in tracks:
+        track = score.tracks[ti]
+        held, tail = fs.note_cost(128 if track.is_drum else 0, track.program % 128)
+        costs = per_pitch[ti] = {}
+        for x in track.notes:
+            seconds = score.beat_to_seconds(x.start + x.duration) - score.beat_to_seconds(x.start)
+            costs[x.pitch] = costs.get(x.pitch, 0.0) + held * seconds + tail
+    cost = {ti: sum(per_pitch[ti].values()) for ti in tracks}
+    big = max(tracks, key=lambda ti: (cost[ti], -ti))
+    # Drum kits stay whole: their exclusive classes (an open hi-hat choked by a closed one) span pitches.
+    split = cost[big] > sum(cost.values()) / 2 and not score.tracks[big].is_drum and len(per_pitch[big]) > 1
+    jobs: list[tuple[float, Job]] = [(cost[ti], (ti, None)) for ti in tracks if not (split and ti == big)]
+    if split:
+        pitches = sorted(per_pitch[big])
+        low, below = [pitches[0]], per_pitch[big][pitches[0]]
+        for pitch in pitches[1:-1]:  # the low notes, as long as that brings them nearer half the cost
+            if abs(below + per_pitch[big][pitch] - cost[big] / 2) >= abs(below - cost[big] / 2):
+                break
+            low.append(pitch)
+            below += per_pitch[big][pitch]
+        jobs += [(below, (big, frozenset(low))), (cost[big] - below, (big, frozenset(pitches) - frozenset(low)))]
+    loads, shares = [0.0, 0.0], [[], []]
+    placed: dict[int, int] = {}  # track -> the thread given its first half
+    for job_cost, job in sorted(jobs, key=lambda j: (-j[0], j[1][0], min(j[1][1] or (-1,)))):
+        # The less loaded thread; a track's second half goes to the other one (the estimate is off
+        # by up to 1.7x between presets, and both halves on one thread would gain nothing).
+        w = 1 - placed[job[0]] if job[0] in placed else loads.index(min(loads))
+        placed[job[0]] = w
+        loads[w] += job_cost
+        shares[w].append(job)
+    return [sorted(share, key=lambda j: (j[0], min(j[1] or (-1,)))) for share in shares if share]
 
 
 def _locked(path: str, sample_rate: int, worker: int, stop: threading.Event | None = None) -> _FluidSynth | None:
@@ -336,6 +405,8 @@ class Preload:
 def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, take, *, threads: bool = True) -> None:
     """Render every sounding track alone, calling ``take(worker, track_index, audio)`` with its
     float32 (n_samples, 2) audio (before volume; the buffer is reused after ``take`` returns).
+    A track split between the threads (see :func:`_shares`) comes in two calls, whose audio sums
+    to the track's, possibly at the same time from both threads.
 
     Each track plays on a synth of its own: libfluidsynth 2.3 carries filter state over in the
     voices it recycles, so sharing a synth would let one track colour the next one's attacks.
@@ -343,15 +414,22 @@ def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, ta
     tracks = [i for i, t in enumerate(score.tracks) if t.notes and t.volume > 0]
     if not tracks:
         return
-    shares = _workers(score, tracks, n_samples, sample_rate) if threads else [tracks]
+    if not threads or _thread_count() == 1:
+        shares: list[list[Job]] = [[(ti, None) for ti in tracks]]
+    else:
+        fs = _locked(path, sample_rate, 0)
+        try:
+            shares = _shares(fs, score, tracks)
+        finally:
+            fs.lock.release()
     total = -(-n_samples // BLOCK) * BLOCK
 
     def run(w: int) -> None:
         buffer = np.empty((total, 2), dtype=np.float32)
         fs = _locked(path, sample_rate, w)
         try:
-            for ti in shares[w]:
-                _play(fs, score, ti, sample_rate, n_samples, buffer)
+            for ti, pitches in shares[w]:
+                _play(fs, score, ti, sample_rate, n_samples, buffer, pitches)
                 take(w, ti, buffer[:n_samples])
         finally:
             fs.lock.release()
@@ -387,9 +465,12 @@ def render_parts(score: Score, sample_rate: int, n_samples: int, path: str) -> l
     A part is the track alone, dry, with its volume and pan; the parts sum to :func:`render`.
     """
     parts = [np.zeros((n_samples, 2), dtype=np.float32) for _ in score.tracks]
+    adding = threading.Lock()  # a split track's halves may come from both threads at once
 
     def take(_worker, ti, audio):
-        np.multiply(audio, _gain(score.tracks[ti]), out=parts[ti])
+        audio *= _gain(score.tracks[ti])
+        with adding:
+            parts[ti] += audio  # 0 + a + b == 0 + b + a: the same bits in either order
 
     _render_tracks(score, sample_rate, n_samples, path, take)
     return parts
