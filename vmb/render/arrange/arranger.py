@@ -20,7 +20,7 @@ import numpy as np
 from vmb import VmbError, theory
 from vmb.knowledge import knowledge
 from vmb.render.arrange import grooves
-from vmb.render.arrange.parts import EPS, Bar, Part, Plan, chord_pool, generate, note, velocity
+from vmb.render.arrange.parts import EPS, Bar, Part, Plan, chord_pool, clamp, generate, note, velocity
 from vmb.render.arrange.styles import PATTERNS, ROLE_PATTERN, SUBSTITUTES, Style, base_energy, resolve_style, roles_for
 from vmb.render.arrange.voicing import Harmony, fold, place, voice
 from vmb.types import Attributes, Chord, LeadSheet, Note, Score, Section, TempoChange, Track
@@ -312,13 +312,13 @@ def make_plan(lead: LeadSheet, style: Style, energy: float, *, has_beat: bool, r
         start = i * bar_beats
         k = section_index(start)
         sec = sections[k]
-        e = float(np.clip(energy + 0.8 * (sec.energy - 0.5), 0.05, 1.0))
+        e = clamp(float(energy + 0.8 * (sec.energy - 0.5)), 0.05, 1.0)
         progress = (start - sec.start) / max(sec.end - sec.start, bar_beats)
         kind = _kind(sec.name)
         if kind == "intro" or "build" in sec.name.lower():  # building up
             e *= 0.55 + 0.45 * progress
         first_of_section = i > 0 and section_index(start - bar_beats) != k
-        bars.append(Bar(i, start, start + bar_beats, e, kind, float(np.clip(progress, 0, 1)), first_of_section))
+        bars.append(Bar(i, start, start + bar_beats, e, kind, clamp(float(progress), 0.0, 1.0), first_of_section))
 
     def fill_length(e: float) -> float:
         if lead.meter == "6/8":
@@ -494,8 +494,8 @@ def _finish(notes: list[Note], part: Part, plan: Plan, tempo_map: list[TempoChan
         for n in notes:
             n.pitch = fold(n.pitch, info.low, info.high)
     for n in sorted(notes, key=lambda n: (n.start, n.pitch)):
-        jitter = float(np.clip(rng.normal(0.0, JITTER_SD_S), -MAX_JITTER_S, MAX_JITTER_S))
-        n.velocity = int(np.clip(n.velocity + round(rng.normal(0.0, 2.5)), 1, 127))
+        jitter = clamp(float(rng.normal(0.0, JITTER_SD_S)), -MAX_JITTER_S, MAX_JITTER_S)
+        n.velocity = int(clamp(n.velocity + round(rng.normal(0.0, 2.5)), 1, 127))
         if n.start >= plan.final - EPS or n.start < EPS:
             continue  # the first and the final downbeats stay exact
         end = n.start + n.duration

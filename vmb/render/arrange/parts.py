@@ -26,6 +26,11 @@ VELOCITY = {
 EPS = 1e-6
 
 
+def clamp(x, low, high):
+    """``x`` within [low, high], for plain numbers (np.clip on a scalar costs ~15 us, 50 ms an arrangement)."""
+    return low if x < low else high if x > high else x
+
+
 @dataclass
 class Bar:
     index: int
@@ -77,12 +82,12 @@ class Part:
         return INSTRUMENTS[self.instrument].high
 
     def center(self, pattern: Pattern) -> int:
-        return int(np.clip(pattern.center + self.register, self.low + 6, max(self.low + 6, self.high - 7)))
+        return int(clamp(pattern.center + self.register, self.low + 6, max(self.low + 6, self.high - 7)))
 
 
 def velocity(role: str, energy: float, accent: float, loudness: float) -> int:
     lo, hi = VELOCITY.get(role, (55, 95))
-    return int(np.clip(round((lo + (hi - lo) * energy) * accent * loudness), 1, 127))
+    return int(clamp(round((lo + (hi - lo) * energy) * accent * loudness), 1, 127))
 
 
 def plays(part: Part, bar: Bar, plan: Plan) -> bool:
@@ -349,7 +354,7 @@ def arp_notes(part: Part, plan: Plan, rng: np.random.Generator) -> list[Note]:
                 else:
                     idx += 1
                     idx %= len(pool)
-                idx = int(np.clip(idx, 0, len(pool) - 1))
+                idx = int(clamp(idx, 0, len(pool) - 1))
                 acc = metric_accent(t0 - bar.start, plan.meter)
                 notes.append(note(pool[idx], t0, d0 * pat.staccato, velocity(part.role, bar.energy, acc, loud)))
     return notes
