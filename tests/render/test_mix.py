@@ -65,6 +65,18 @@ def test_stems_sum_to_the_mix(band, style):
     assert db(np.abs(alone.audio - result.audio).max()) - db(np.abs(result.audio).max()) < -60
 
 
+@pytest.mark.parametrize("style", ["pop", "lofi", "cinematic", "electronic"])
+@pytest.mark.parametrize("stems", [True, False])
+def test_stems_made_side_by_side_give_the_same_samples(band, style, stems):
+    score, parts = band
+    settings = kn.knowledge().styles[style].mix
+    one = mix_parts(score, parts, settings, RATE, seed=3, stems=stems)
+    two = mix_parts(score, parts, settings, RATE, seed=3, stems=stems, threads=2)
+    assert two.audio.tobytes() == one.audio.tobytes()
+    assert [(s.name, s.tracks, s.audio.tobytes()) for s in two.stems] == \
+        [(s.name, s.tracks, s.audio.tobytes()) for s in one.stems]
+
+
 def test_mixing_is_deterministic_for_a_seed(band):
     score, parts = band
     settings = kn.knowledge().styles["lofi"].mix

@@ -162,7 +162,8 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
         groups = [idx for _name, idx in stem_groups(score)] if duration_s > GROUPED_RENDER_S else None
         parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, groups=groups)
         settings = knowledge().styles[style].mix if style else None
-        mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems)
+        mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems,
+                          threads=1 if groups else min(2, os.cpu_count() or 1))  # all parts held: both cores
         del parts
         audio, stems = mixed.audio, {stem.name: stem.audio for stem in mixed.stems}
     if loop:
@@ -195,7 +196,8 @@ STEM_PEAK = 0.98  # stems are scaled down together, never clipped
 GROUPED_RENDER_S = 120.0  # longer pieces render their parts a stem at a time
 
 
-def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, sidecar: bool = True, plot: bool = False) -> None:
+def write_outputs(result: GenerationResult, out_path: Path, *, midi: bool = True, sidecar: bool = True,
+                  plot: bool = False) -> None:
     """Write the audio (and its stems, when kept), the MIDI and the JSON sidecar beside it, all or nothing."""
     from vmb.render import write_audio, write_json, write_midi
 

@@ -29,6 +29,7 @@ Deterministic: every random thing (reverb responses, vinyl noise, wow phase) com
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,12 +92,14 @@ def stem_groups(score: Score) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int = 44100, *, seed: int = 0,
-              stems: bool = True) -> MixResult:
+              stems: bool = True, threads: int = 1) -> MixResult:
     """Mix ``parts`` (float (n, 2) each, aligned with ``score.tracks``) as ``settings`` say.
 
     ``settings`` is a style's ``knowledge().styles[name].mix`` (None: ``Mix()``). The output has
     the parts' length; reverb and release tails ring up to the end of the buffer. ``stems=False``
-    returns no stems and is faster. Deterministic for the same ``seed``.
+    returns no stems and is faster. Deterministic for the same ``seed``. ``threads`` > 1 makes
+    the stems side by side (the same samples, every stem held at once); with 1 the parts are
+    read one at a time, in stem order, and may be rendered as they are read.
     """
     settings = settings or Mix()
     _check(score, parts, sample_rate)
@@ -109,44 +112,56 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     rate = sample_rate
     duck = _duck_gain(score, settings, rate, n)
     reverb = _Reverb(settings, rate, seed) if any(getattr(settings, _SEND[g]) > 0 for g, _ in groups) else None
-    total_send = None
-    bufs: list[tuple[str, tuple[int, ...], np.ndarray]] = []
-    mix = upper = None
     # Without stems the high-passed stems (all filtered alike, all linear while there is no lofi
     # drive) are summed first and filtered once.
     merge = not stems and settings.lofi <= 0
-    for name, idx in groups:
+
+    def merged(name: str) -> bool:
+        return merge and name not in ("drums", "bass")
+
+    def prepare(name: str, idx: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+        """One stem's own processing: (its audio, the reverb send still to add, or None)."""
         buf = None
         for i in idx:
             buf = _add_part(buf, _part(parts, i, score, n), score.tracks[i], score, settings, rate)
         send = getattr(settings, _SEND[name])
         wet = reverb.send(buf, send) if reverb is not None and send > 0 else None
-        if merge and name not in ("drums", "bass"):
-            if upper is None:
-                upper = buf
-            else:
-                upper += buf
-            del buf
-            if wet is not None:
-                total_send = wet if total_send is None else total_send + wet
-            continue
+        if merged(name):
+            return buf, wet
         _filter(buf, eq_sections(name, settings, rate))
         if settings.lofi > 0:
             _drive(buf, buf, 0.35 * settings.lofi)
         if duck is not None and name != "drums":
             buf *= duck[:, None]
+        if wet is not None and stems:
+            reverb.add_return(buf, wet, duck)
+            wet = None
+        return buf, wet
+
+    if threads > 1:  # every stem held at once; filters and FFTs release the GIL
+        with ThreadPoolExecutor(threads, thread_name_prefix="vmb-mix") as pool:
+            prepared = list(pool.map(lambda group: prepare(*group), groups))
+    else:  # one stem at a time: only the sums and the stem being made are held
+        prepared = (prepare(name, idx) for name, idx in groups)
+    total_send = None
+    bufs: list[tuple[str, tuple[int, ...], np.ndarray]] = []
+    mix = upper = None
+    for (name, idx), (buf, wet) in zip(groups, prepared):  # summed in stem order: the same samples
         if wet is not None:
-            if stems:
-                reverb.add_return(buf, wet, duck)
+            total_send = wet if total_send is None else total_send + wet
+        if merged(name):
+            if upper is None:
+                upper = buf
             else:
-                total_send = wet if total_send is None else total_send + wet
-        if stems:
+                upper += buf
+        elif stems:
             bufs.append((name, idx, buf))
         elif mix is None:
             mix = buf
         else:
             mix += buf
-            del buf
+        del buf, wet
+    del prepared
     if upper is not None:
         _filter(upper, eq_sections("harmony", settings, rate))
         if duck is not None:
