@@ -35,6 +35,10 @@ max_pool by 0.93 from TensorFlow's, far outside the port's 1e-4 agreement; an fp
 into bf16 halves (3 passes) is no faster than fp32 here (oneDNN's fp32_precision="bf16" converts
 the inputs on every call). Not adopted: the 0.3 s target stays unmet with exact float32.
 
+Session 8 (AMD EPYC, AVX-512, no AMX; load average 0.00, nothing else running): both models on 30 s
+of 44.1 kHz stereo 0.553 s wall (1.072 s CPU); each forward of 10 patches 0.24-0.25 s wall; front
+end 0.023 s. The idle machine confirms the floor above: the target needs a smaller graph.
+
 Sanity: the top-5 tags of both models for a few synthetic signals (``vmb.listen.clips``).
 
 Run: python benchmarks/listen_speed.py [--threads 2] [--seconds 30] [--repeats 7]

@@ -21,6 +21,13 @@ job end to end median 2.20 s (runs 3.50, 2.20, 2.42, 2.12, 2.17; submit 12 ms, d
 against 1.90 s for the warm Python call (runs 2.12, 1.94, 1.87, 1.90, 1.88): the server's job also
 draws the piano roll (0.18 s). The 2 s target is missed by 0.2 s. 60 s 1280x720 video: upload and
 checks 0.27 s, job 10.78 s, end to end 11.07 s, server peak 1482 MB.
+
+Session 8 (--repeat 5, load 1.3 at the start, nothing else running): idle server 901 MB; warm 30 s
+text job end to end median 2.14 s (runs 3.68, 2.14, 2.27, 2.09, 2.09; submit 2 ms, download 22 ms)
+against 1.99 s for the warm Python call; stages describe 0.08, retrieve 0.09, compose 0.73, render
+0.84, then writing with the piano roll (0.25 s, of which matplotlib's tight_layout 0.07). Still
+0.14 s over the 2 s target. 60 s 1280x720 video: upload and checks 0.18 s, job 11.44 s, end to end
+11.63 s, server peak 1446 MB.
 """
 
 from __future__ import annotations

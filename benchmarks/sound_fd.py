@@ -97,6 +97,13 @@ x1.5, drive 3.5, 4:1 at -12 dB, +3 dB low) 15.21 / 24.59 (-47% / -47% vs plain; 
 of session 7): 15.77 / 25.84 (-45% / -44%), but immich 26.88 / 43.45: it fits dense, wet game
 soundtracks, not mellow chillout. Halving on both models is within ~1.4 FD of this; the floor
 (12.1 / 15.4) leaves little below it.
+
+Session 8 at c6673d5, ``--reference debian`` (idle machine, 128 s): plain 27.44 / 45.73, studio
+19.61 / 33.12 (-29% / -28%; floor 12.14 / 15.39, electronic nearer 4 of 4). A wetter studio (every
+style's reverb sends x2, decay x1.3) 18.17 / 31.08 (-34% / -32% against plain) but not adopted:
+controls_heard on it lost the synthesizer (AUC 0.96 -> 0.85, under the 0.90 the instrument issue
+asks), calm 0.87 -> 0.80, peaceful 0.95 -> 0.88, mood mean 0.860 -> 0.853, instrument mean 0.966 ->
+0.948 (genre 0.985 -> 0.983): reverb smears what the tagger hears of a part.
 """
 
 from __future__ import annotations

@@ -21,6 +21,16 @@ taggers load only when used. Left on the path, all GIL-bound imports: LanceDB 1.
 client's pydantic validators), torch 1.0 s, SciPy 0.65 s (scipy.signal pulls in stats, optimize,
 sparse ...); then sampling 0.6 s, rendering and mixing 1.0 s, MiniLM 0.2 s. This environment
 sets PYTHONDONTWRITEBYTECODE=1, so vmb's own sources are compiled on every start (about 0.15 s).
+
+Session 8 (AMD EPYC, 2 cores, idle; warm = the same pop request, seeds 0-2, 6 runs per process,
+old and new code alternating 3 times, medians): FluidSynth's threads balanced by note cost with the
+heaviest track split by pitch, the arrangement's scalar clamps, the stems mixed on two threads:
+warm total 2.00 -> 1.88 s, render 0.955 -> 0.863 s, compose 0.78 -> 0.75 s (describe 0.08, retrieve
+0.11 unchanged). Cold median 6.9-7.2 s (this script, --repeat 5). Process CPU per warm run: describe
+0.08, retrieve 0.11, compose 1.13, render 1.41 s: 2.7 s of CPU, so the 1.5 s target would need both
+cores busy through every stage. Tried and not adopted: FluidSynth's linear interpolation (render
+-20%, but -24 dB of error above 8 kHz against the 7th-order one, where the default 4th order is at
+-32 dB); ending released voices early by attenuation (voices keep running: no time saved).
 """
 
 from __future__ import annotations
