@@ -146,6 +146,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
     """
     from vmb.knowledge import knowledge
     from vmb.render import SAMPLE_RATE, die_away, master, mix_parts, synthesize, synthesize_parts
+    from vmb.render.fluid import render_threads
     from vmb.render.mix import stem_groups
 
     style = score.style if request.renderer == "studio" else None
@@ -163,7 +164,7 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
         parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, groups=groups)
         settings = knowledge().styles[style].mix if style else None
         mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems,
-                          threads=1 if groups else min(2, os.cpu_count() or 1))  # all parts held: both cores
+                          threads=1 if groups else render_threads())  # all parts held: the render's threads
         del parts
         audio, stems = mixed.audio, {stem.name: stem.audio for stem in mixed.stems}
     if loop:

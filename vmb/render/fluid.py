@@ -162,7 +162,7 @@ class _FluidSynth:
         # track with the .sf3). Pinned in the host, they are decoded once per process.
         for bank, preset in ((0, 0), (128, 0)):
             self.presets[(bank, preset)] = lib.fluid_synth_pin_preset(self.host, sfid, bank, preset) == 0
-        self.note_costs: dict[tuple[int, int], tuple[float, float]] = {}  # see note_cost
+        self.note_costs: dict[tuple[bool, int], tuple[float, float]] = {}  # see note_cost
 
     @contextmanager
     def fresh_synth(self):
@@ -199,20 +199,19 @@ class _FluidSynth:
             self.presets[key] = ok and self.lib.fluid_synth_pin_preset(self.host, self.host_sfid, bank, preset) == 0
         return ok
 
-    def note_cost(self, bank: int, preset: int) -> tuple[float, float]:
-        """What a note of (bank, preset) costs to render: (voices it sounds while held, voice-seconds
-        of its release), from a probe note played once per process. Presets differ by 60x (one
-        voice and 0.2 s of release for a bass, six voices and 1.8 s for the string ensemble), so
-        a note count does not say which render thread has more to do. Hold the lock."""
-        key = (bank, preset)
+    def note_cost(self, is_drum: bool, program: int) -> tuple[float, float]:
+        """What a note of ``program`` (a kit when ``is_drum``) costs to render: (voices it sounds
+        while held, voice-seconds of its release), from a probe note played once per process.
+        Presets differ by 60x (one voice and 0.2 s of release for a bass, six voices and 1.8 s
+        for the string ensemble), so a note count does not say which render thread has more to
+        do. Hold the lock."""
+        key = (is_drum, program % 128)
         if key not in self.note_costs:
-            pitch = _PROBE_DRUM if bank == 128 else _PROBE_PITCH
+            pitch = _PROBE_DRUM if is_drum else _PROBE_PITCH
             chunk = np.zeros((_PROBE_CHUNK, 2), dtype=np.float32)
             at, lib = chunk.ctypes.data, self.lib
             with self.fresh_synth() as (synth, sfid):
-                lib.fluid_synth_set_channel_type(synth, 0, _DRUM if bank == 128 else _MELODIC)
-                if not self.select(synth, sfid, 0, bank, preset):
-                    self.select(synth, sfid, 0, bank, 0)
+                _select_program(self, synth, sfid, is_drum, program)
                 lib.fluid_synth_noteon(synth, 0, pitch, _PROBE_VELOCITY)
                 held = float(lib.fluid_synth_get_active_voice_count(synth))
                 lib.fluid_synth_noteoff(synth, 0, pitch)
@@ -260,12 +259,17 @@ def _load(path: str, sample_rate: int, worker: int = 0) -> _FluidSynth:
         return _cache[key]
 
 
+def _select_program(fs: _FluidSynth, synth, sfid: int, is_drum: bool, program: int) -> None:
+    """Channel 0 of ``synth`` plays ``program`` (a kit when ``is_drum``)."""
+    fs.lib.fluid_synth_set_channel_type(synth, 0, _DRUM if is_drum else _MELODIC)
+    bank = 128 if is_drum else 0
+    if not fs.select(synth, sfid, 0, bank, program % 128):
+        fs.select(synth, sfid, 0, bank, 0)  # the SoundFont lacks it: standard kit / preset 0
+
+
 def _setup(fs: _FluidSynth, synth, sfid: int, track) -> None:
     lib = fs.lib
-    lib.fluid_synth_set_channel_type(synth, 0, _DRUM if track.is_drum else _MELODIC)
-    bank = 128 if track.is_drum else 0
-    if not fs.select(synth, sfid, 0, bank, track.program % 128):
-        fs.select(synth, sfid, 0, bank, 0)  # the SoundFont lacks it: standard kit / preset 0
+    _select_program(fs, synth, sfid, track.is_drum, track.program)
     pan = min(max(track.pan, -1.0), 1.0)
     lib.fluid_synth_cc(synth, 0, 7, 127)  # unity: track.volume is applied to the rendered part
     lib.fluid_synth_cc(synth, 0, 11, 127)
@@ -302,7 +306,7 @@ def _play(fs: _FluidSynth, score: Score, ti: int, sample_rate: int, n_samples: i
 Job = tuple[int, "frozenset[int] | None"]  # a track index and the pitches of it to play (None: all)
 
 
-def _thread_count() -> int:
+def render_threads() -> int:
     """Render threads, one or two: ``$VMB_SYNTH_THREADS``, else two where there are two cores."""
     env = os.environ.get("VMB_SYNTH_THREADS", "").strip()
     n = int(env) if env.isdigit() and int(env) > 0 else min(2, os.cpu_count() or 1)
@@ -320,7 +324,7 @@ def _shares(fs: _FluidSynth, score: Score, tracks: list[int]) -> list[list[Job]]
     per_pitch: dict[int, dict[int, float]] = {}
     for ti in tracks:
         track = score.tracks[ti]
-        held, tail = fs.note_cost(128 if track.is_drum else 0, track.program % 128)
+        held, tail = fs.note_cost(track.is_drum, track.program)
         costs = per_pitch[ti] = {}
         for x in track.notes:
             seconds = score.beat_to_seconds(x.start + x.duration) - score.beat_to_seconds(x.start)
@@ -339,16 +343,19 @@ def _shares(fs: _FluidSynth, score: Score, tracks: list[int]) -> list[list[Job]]
             low.append(pitch)
             below += per_pitch[big][pitch]
         jobs += [(below, (big, frozenset(low))), (cost[big] - below, (big, frozenset(pitches) - frozenset(low)))]
+    def order(job: Job) -> tuple[int, int]:  # by track, then a split track's low half first
+        return job[0], min(job[1] or (-1,))
+
     loads, shares = [0.0, 0.0], [[], []]
     placed: dict[int, int] = {}  # track -> the thread given its first half
-    for job_cost, job in sorted(jobs, key=lambda j: (-j[0], j[1][0], min(j[1][1] or (-1,)))):
+    for job_cost, job in sorted(jobs, key=lambda j: (-j[0], *order(j[1]))):
         # The less loaded thread; a track's second half goes to the other one (the estimate is off
         # by up to 1.7x between presets, and both halves on one thread would gain nothing).
         w = 1 - placed[job[0]] if job[0] in placed else loads.index(min(loads))
         placed[job[0]] = w
         loads[w] += job_cost
         shares[w].append(job)
-    return [sorted(share, key=lambda j: (j[0], min(j[1] or (-1,)))) for share in shares if share]
+    return [sorted(share, key=order) for share in shares if share]
 
 
 def _locked(path: str, sample_rate: int, worker: int, stop: threading.Event | None = None) -> _FluidSynth | None:
@@ -414,7 +421,7 @@ def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, ta
     tracks = [i for i, t in enumerate(score.tracks) if t.notes and t.volume > 0]
     if not tracks:
         return
-    if not threads or _thread_count() == 1:
+    if not threads or render_threads() == 1:
         shares: list[list[Job]] = [[(ti, None) for ti in tracks]]
     else:
         fs = _locked(path, sample_rate, 0)
