@@ -33,6 +33,7 @@ from vmb.evaluate.symbolic import compare_melodies, evaluate_melody
 from vmb.generate.ecmg import EcmgPipeline
 from vmb.generate.ecmg.conditioning import DENSITY_EDGES, density_bin
 from vmb.generate.ecmg.data import load_entries
+from vmb.generate.ecmg.onednn import use_onednn
 from vmb.theory import KK_MAJOR, KK_MINOR, bar_beats
 from vmb.types import Attributes, LeadSheet, Note
 from vmb.vocab import KEY_NAMES, TEMPO_CLASSES, key_pitch_class
@@ -96,12 +97,16 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--reference-strength", type=float, default=None,
                     help="SDEdit start from the broad reference (default: the pipeline's REFERENCE_STRENGTH)")
+    ap.add_argument("--precision", default="auto", choices=("auto", "float32", "bfloat16"),
+                    help="the products of the model's linears (vmb.generate.ecmg.onednn)")
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(0)
     entries = [e for e in load_entries(args.data) if e.lead_sheet and len(e.lead_sheet.melody) >= 16]
     pipe = EcmgPipeline.from_pretrained(args.checkpoint, steps=args.steps)
+    use_onednn(pipe.model, args.precision)
+    print(f"products in {pipe.model.inference_precision}")
     stats = corpus_stats(entries, rng)
     try:
         from vmb.generate.baseline import compose_lead_sheet

@@ -83,6 +83,8 @@ class EcmgComposer:
             "copied_bars": round(made.copied_bars, 3),
             "density_fixed_windows": made.density_fixed_windows,
             "windows": len(made.windows),
+            # bfloat16 products (where the CPU has them) play other notes than float32 ones
+            "precision": getattr(ecmg.model, "inference_precision", "float32"),
         }
         return Composition(lead=made.lead_sheet, checkpoint=ecmg.checkpoint_info, info=info)
 

@@ -152,6 +152,44 @@ def test_conditions_encoded_once_give_the_same_velocity(cfg):
     assert model.encode(cond.dropped(broad=True)).control_kv is None
 
 
+def test_bf16_linears_follow_float32_and_their_weights(cfg, monkeypatch):
+    from vmb import VmbError
+    from vmb.generate.ecmg.onednn import bf16_supported, inference_precision, use_onednn
+
+    monkeypatch.setenv("VMB_ECMG_PRECISION", "float32")
+    assert inference_precision() == "float32"
+    monkeypatch.setenv("VMB_ECMG_PRECISION", "half")
+    with pytest.raises(VmbError, match="precision 'half'"):
+        inference_precision()
+    monkeypatch.delenv("VMB_ECMG_PRECISION")
+    assert inference_precision() == ("bfloat16" if bf16_supported() else "float32")
+    if not bf16_supported():
+        pytest.skip("this CPU has no oneDNN bfloat16 products")
+    model = EcmgModel(cfg).eval()
+    randomize(model)
+    cond = make_conditions(2, cfg)
+    x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
+    with torch.no_grad():
+        plain = model(x, t, cond)
+    use_onednn(model, "bfloat16")
+    assert model.inference_precision == "bfloat16"
+    with torch.inference_mode():
+        fast = model(x, t, cond)
+    assert fast.dtype == torch.float32 and not torch.equal(fast, plain)  # bfloat16 products
+    assert (fast - plain).abs().max() <= 0.05 * plain.abs().max()
+    with torch.no_grad():  # new weights (as an optimizer step) are cast again, not served stale
+        for p in model.parameters():
+            p.mul_(0.5)
+    use_onednn(model, "float32")
+    with torch.inference_mode():
+        halved = model(x, t, cond)
+    use_onednn(model, "bfloat16")
+    with torch.inference_mode():
+        fast_halved = model(x, t, cond)
+    assert (fast_halved - halved).abs().max() <= 0.05 * halved.abs().max()
+    assert not torch.allclose(fast_halved, fast, atol=1e-3)
+
+
 def test_onednn_linears_match_torch_linear_and_train_through_torch(cfg):
     from vmb.generate.ecmg.onednn import OneDnnLinear, use_onednn
 
@@ -161,7 +199,8 @@ def test_onednn_linears_match_torch_linear_and_train_through_torch(cfg):
     x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
     with torch.no_grad():
         plain = model(x, t, cond)
-    use_onednn(model)
+    use_onednn(model, "float32")
+    assert model.inference_precision == "float32"
     with torch.inference_mode():
         fast = model(x, t, cond)
     torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
