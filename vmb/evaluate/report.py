@@ -147,8 +147,9 @@ def plot_report(report: EvaluationReport, path: str | os.PathLike) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
 
+    from vmb.render.plot import new_figure
     from vmb.render.writers import atomic_path
 
     bars = [(attr, v, d) for attr, res in report.attributes.items() for v, d in res["values"].items()
@@ -159,40 +160,37 @@ def plot_report(report: EvaluationReport, path: str | os.PathLike) -> Path:
     heat_h = max(3.0, 0.22 * n_clips + 1.5)
     heights = ([2.4, 2.0] if bars else []) + [heat_h]
     width = max(10.0, 0.22 * max(len(cols), len(bars)) + 3)
-    fig, axes = plt.subplots(len(heights), 1, figsize=(width, sum(heights) + 1), gridspec_kw={"height_ratios": heights})
+    fig, axes = new_figure(len(heights), figsize=(width, sum(heights) + 1), gridspec_kw={"height_ratios": heights})
     axes = np.atleast_1d(axes)
-    try:
-        if bars:
-            colours = {a: f"C{i}" for i, a in enumerate(dict.fromkeys(a for a, _, _ in bars))}
-            x = np.arange(len(bars))
-            c = [colours[a] for a, _, _ in bars]
-            deltas = [d["delta"] for _, _, d in bars]
-            aucs = [d["auc"] for _, _, d in bars]
-            axes[0].bar(x, deltas, color=c)
-            axes[0].axhline(0, color="k", lw=0.6)
-            axes[0].set_ylabel("delta (points)")
-            axes[0].set_title("control deltas: the requested value's tags when requested minus when another is")
-            axes[1].bar(x, aucs, color=c)
-            axes[1].axhline(0.5, color="k", lw=0.6, ls="--")
-            axes[1].set_ylim(0, 1)
-            axes[1].set_ylabel("AUC")
-            for ax in axes[:2]:
-                ax.set_xticks(x, [f"{v}" for _, v, _ in bars], rotation=60, ha="right", fontsize=7)
-                ax.set_xlim(-0.6, len(bars) - 0.4)
-            handles = [plt.Rectangle((0, 0), 1, 1, color=col) for col in colours.values()]
-            axes[0].legend(handles, list(colours), fontsize=7, loc="upper right")
-        ax = axes[-1]
-        im = ax.imshow(z, aspect="auto", cmap="coolwarm", vmin=-3, vmax=3, interpolation="nearest")
-        ax.set_xticks(range(len(cols)), [f"{SHORT.get(report.columns[i][0], report.columns[i][0])}:{report.columns[i][1]}"
-                                         for i in cols], rotation=70, ha="right", fontsize=6)
-        labels = [c.name + (f" ({', '.join(c.requested.get('genres', []) + c.requested.get('moods', []) + c.requested.get('instruments', []))})"
-                            if c.requested else "") for c in report.clips]
-        ax.set_yticks(range(n_clips), labels, fontsize=6 if n_clips > 20 else 7)
-        ax.set_title(f"tags heard (z-scored over the {n_clips} clips)")
-        fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, label="z")
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-    finally:
-        plt.close(fig)
+    if bars:
+        colours = {a: f"C{i}" for i, a in enumerate(dict.fromkeys(a for a, _, _ in bars))}
+        x = np.arange(len(bars))
+        c = [colours[a] for a, _, _ in bars]
+        deltas = [d["delta"] for _, _, d in bars]
+        aucs = [d["auc"] for _, _, d in bars]
+        axes[0].bar(x, deltas, color=c)
+        axes[0].axhline(0, color="k", lw=0.6)
+        axes[0].set_ylabel("delta (points)")
+        axes[0].set_title("control deltas: the requested value's tags when requested minus when another is")
+        axes[1].bar(x, aucs, color=c)
+        axes[1].axhline(0.5, color="k", lw=0.6, ls="--")
+        axes[1].set_ylim(0, 1)
+        axes[1].set_ylabel("AUC")
+        for ax in axes[:2]:
+            ax.set_xticks(x, [f"{v}" for _, v, _ in bars], rotation=60, ha="right", fontsize=7)
+            ax.set_xlim(-0.6, len(bars) - 0.4)
+        handles = [Rectangle((0, 0), 1, 1, color=col) for col in colours.values()]
+        axes[0].legend(handles, list(colours), fontsize=7, loc="upper right")
+    ax = axes[-1]
+    im = ax.imshow(z, aspect="auto", cmap="coolwarm", vmin=-3, vmax=3, interpolation="nearest")
+    ax.set_xticks(range(len(cols)), [f"{SHORT.get(report.columns[i][0], report.columns[i][0])}:{report.columns[i][1]}"
+                                     for i in cols], rotation=70, ha="right", fontsize=6)
+    labels = [c.name + (f" ({', '.join(c.requested.get('genres', []) + c.requested.get('moods', []) + c.requested.get('instruments', []))})"
+                        if c.requested else "") for c in report.clips]
+    ax.set_yticks(range(n_clips), labels, fontsize=6 if n_clips > 20 else 7)
+    ax.set_title(f"tags heard (z-scored over the {n_clips} clips)")
+    fig.colorbar(im, ax=ax, fraction=0.02, pad=0.01, label="z")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
     return Path(path)

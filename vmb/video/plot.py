@@ -21,15 +21,12 @@ _SECTION_COLOURS = {
 
 def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | None = None) -> Path:
     """Draw ``timing`` and ``plan`` (a :class:`vmb.video.beatmap.BeatPlan`) to a PNG at ``path``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from vmb.render.plot import new_figure
 
     path = Path(path)
     duration = timing.duration_s
-    fig, (ax, ax_beats, ax_tempo) = plt.subplots(
-        3, 1, figsize=(max(8.0, min(24.0, 4.0 + duration * 0.25)), 5.2), sharex=True,
+    fig, (ax, ax_beats, ax_tempo) = new_figure(
+        3, figsize=(max(8.0, min(24.0, 4.0 + duration * 0.25)), 5.2), sharex=True,
         gridspec_kw={"height_ratios": [4, 0.8, 1.4], "hspace": 0.08},
     )
     for sec in plan.sections:
@@ -83,7 +80,6 @@ def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | Non
         fig.savefig(tmp, dpi=110, bbox_inches="tight")
         os.replace(tmp, path)
     finally:
-        plt.close(fig)
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
