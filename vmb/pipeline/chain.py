@@ -163,8 +163,10 @@ def render_score(score: Score, request: GenerationRequest, *, duration_s: float,
         groups = [idx for _name, idx in stem_groups(score)] if duration_s > GROUPED_RENDER_S else None
         parts, synth = synthesize_parts(score, sample_rate=SAMPLE_RATE, soundfont=request.soundfont, groups=groups)
         settings = knowledge().styles[style].mix if style else None
+        # A long piece's stems are built in its parts and summed as they are made (consume).
         mixed = mix_parts(score, parts, settings, SAMPLE_RATE, seed=request.seed, stems=request.stems,
-                          threads=1 if groups else render_threads())  # all parts held: the render's threads
+                          threads=1 if groups else render_threads(),  # all parts held: the render's threads
+                          consume=groups is not None)
         del parts
         audio, stems = mixed.audio, {stem.name: stem.audio for stem in mixed.stems}
     if loop:

@@ -313,7 +313,7 @@ def render_threads() -> int:
     return max(1, min(n, 2))
 
 
-def _shares(fs: _FluidSynth, score: Score, tracks: list[int]) -> list[list[Job]]:
+def _shares(fs: _FluidSynth, score: Score, tracks: list[int], split: bool = True) -> list[list[Job]]:
     """Split the sounding tracks between two render threads, balancing what their notes cost
     (:meth:`_FluidSynth.note_cost`: voices times seconds held, plus the release). A track that
     costs more than all the others together (a piano comping in chords is 60% of a pop band's
@@ -332,7 +332,8 @@ def _shares(fs: _FluidSynth, score: Score, tracks: list[int]) -> list[list[Job]]
     cost = {ti: sum(per_pitch[ti].values()) for ti in tracks}
     big = max(tracks, key=lambda ti: (cost[ti], -ti))
     # Drum kits stay whole: their exclusive classes (an open hi-hat choked by a closed one) span pitches.
-    split = cost[big] > sum(cost.values()) / 2 and not score.tracks[big].is_drum and len(per_pitch[big]) > 1
+    split = (split and cost[big] > sum(cost.values()) / 2 and not score.tracks[big].is_drum
+             and len(per_pitch[big]) > 1)
     jobs: list[tuple[float, Job]] = [(cost[ti], (ti, None)) for ti in tracks if not (split and ti == big)]
     if split:
         pitches = sorted(per_pitch[big])
@@ -409,11 +410,15 @@ class Preload:
         self._thread.join()
 
 
-def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, take, *, threads: bool = True) -> None:
-    """Render every sounding track alone, calling ``take(worker, track_index, audio)`` with its
-    float32 (n_samples, 2) audio (before volume; the buffer is reused after ``take`` returns).
-    A track split between the threads (see :func:`_shares`) comes in two calls, whose audio sums
-    to the track's, possibly at the same time from both threads.
+def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, take, *, threads: bool = True,
+                   into=None, split: bool = True) -> None:
+    """Render every sounding track alone, calling ``take(worker, track_index, audio, in_place)``
+    with its float32 (n_samples, 2) audio (before volume). ``into(track_index, pitches)`` may
+    give a C-contiguous float32 array of (n_samples rounded up to whole blocks, 2) to render
+    that job straight into (``in_place`` True: no buffer, no copy; a 10-minute part is 212 MB);
+    otherwise (None) the audio is a thread's buffer, reused after ``take`` returns. A track split
+    between the threads (see :func:`_shares`) comes in two calls, whose audio sums to the
+    track's, possibly at the same time from both threads.
 
     Each track plays on a synth of its own: libfluidsynth 2.3 carries filter state over in the
     voices it recycles, so sharing a synth would let one track colour the next one's attacks.
@@ -426,18 +431,24 @@ def _render_tracks(score: Score, sample_rate: int, n_samples: int, path: str, ta
     else:
         fs = _locked(path, sample_rate, 0)
         try:
-            shares = _shares(fs, score, tracks)
+            shares = _shares(fs, score, tracks, split)
         finally:
             fs.lock.release()
     total = -(-n_samples // BLOCK) * BLOCK
 
     def run(w: int) -> None:
-        buffer = np.empty((total, 2), dtype=np.float32)
+        buffer = None  # allocated when a track of this thread is not rendered in place
         fs = _locked(path, sample_rate, w)
         try:
             for ti, pitches in shares[w]:
-                _play(fs, score, ti, sample_rate, n_samples, buffer, pitches)
-                take(w, ti, buffer[:n_samples])
+                dest = into(ti, pitches) if into is not None else None
+                in_place = dest is not None
+                if not in_place:
+                    if buffer is None:
+                        buffer = np.empty((total, 2), dtype=np.float32)
+                    dest = buffer
+                _play(fs, score, ti, sample_rate, n_samples, dest, pitches)
+                take(w, ti, dest[:n_samples], in_place)
         finally:
             fs.lock.release()
 
@@ -466,20 +477,42 @@ def _gain(track) -> np.float32:
     return np.float32(min(max(track.volume, 0.0), 1.0))
 
 
-def render_parts(score: Score, sample_rate: int, n_samples: int, path: str) -> list[np.ndarray]:
+def render_parts(score: Score, sample_rate: int, n_samples: int, path: str, *, split: bool = True) -> list[np.ndarray]:
     """Each track of ``score`` on its own: float32 arrays of shape (n_samples, 2), in track order.
 
     A part is the track alone, dry, with its volume and pan; the parts sum to :func:`render`.
+    ``split=False`` never splits a track between the threads: every part renders in place, with
+    no buffer besides the parts (for long pieces; a split track needs one more part's worth).
     """
-    parts = [np.zeros((n_samples, 2), dtype=np.float32) for _ in score.tracks]
-    adding = threading.Lock()  # a split track's halves may come from both threads at once
+    # Each part is rendered in place; of a track split between the threads, the half that starts
+    # first is, and the other half (from a buffer) is added by whichever thread finishes second.
+    whole = [np.zeros((-(-n_samples // BLOCK) * BLOCK, 2), dtype=np.float32) for _ in score.tracks]
+    parts = [w[:n_samples] for w in whole]
+    lock = threading.Lock()
+    claimed: set[int] = set()  # tracks whose part a job renders in place
+    done: set[int] = set()  # ... and has finished
+    pending: dict[int, np.ndarray] = {}  # a split track's other half, finished first
 
-    def take(_worker, ti, audio):
+    def into(ti, pitches):
+        with lock:
+            if ti in claimed:
+                return None
+            claimed.add(ti)
+            return whole[ti]
+
+    def take(_worker, ti, audio, in_place):
         audio *= _gain(score.tracks[ti])
-        with adding:
-            parts[ti] += audio  # 0 + a + b == 0 + b + a: the same bits in either order
+        with lock:  # a + b == b + a: the same bits whichever half comes first
+            if in_place:
+                done.add(ti)
+                if ti in pending:
+                    parts[ti] += pending.pop(ti)
+            elif ti in done:
+                parts[ti] += audio
+            else:
+                pending[ti] = audio.copy()  # the thread's buffer plays its next job
 
-    _render_tracks(score, sample_rate, n_samples, path, take)
+    _render_tracks(score, sample_rate, n_samples, path, take, into=into, split=split)
     return parts
 
 
@@ -491,7 +524,7 @@ def render(score: Score, sample_rate: int, n_samples: int, path: str) -> np.ndar
     """
     outs = [np.zeros((n_samples, 2), dtype=np.float32), None]
 
-    def take(worker, ti, audio):
+    def take(worker, ti, audio, _in_place):
         if outs[worker] is None:
             outs[worker] = np.zeros((n_samples, 2), dtype=np.float32)
         audio *= _gain(score.tracks[ti])

@@ -92,7 +92,7 @@ def stem_groups(score: Score) -> list[tuple[str, tuple[int, ...]]]:
 
 
 def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int = 44100, *, seed: int = 0,
-              stems: bool = True, threads: int = 1) -> MixResult:
+              stems: bool = True, threads: int = 1, consume: bool = False) -> MixResult:
     """Mix ``parts`` (float (n, 2) each, aligned with ``score.tracks``) as ``settings`` say.
 
     ``settings`` is a style's ``knowledge().styles[name].mix`` (None: ``Mix()``). The output has
@@ -100,6 +100,11 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     returns no stems and is faster. Deterministic for the same ``seed``. ``threads`` > 1 makes
     the stems side by side (the same samples, every stem held at once); with 1 the parts are
     read one at a time, in stem order, and may be rendered as they are read.
+
+    ``consume``: the parts may be overwritten (each stem is built in its first float32 part) and
+    each stem is added to the mix as soon as it is made, so that besides the sum only the stem
+    being made is held: a 10-minute piece needs 212 MB per array. Without stems that mix is the
+    same to float rounding (the high-pass then runs on each stem instead of once on their sum).
     """
     settings = settings or Mix()
     _check(score, parts, sample_rate)
@@ -114,7 +119,7 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
     reverb = _Reverb(settings, rate, seed) if any(getattr(settings, _SEND[g]) > 0 for g, _ in groups) else None
     # Without stems the high-passed stems (all filtered alike, all linear while there is no lofi
     # drive) are summed first and filtered once.
-    merge = not stems and settings.lofi <= 0
+    merge = not stems and settings.lofi <= 0 and not consume
 
     def merged(name: str) -> bool:
         return merge and name not in ("drums", "bass")
@@ -123,7 +128,7 @@ def mix_parts(score: Score, parts, settings: Mix | None = None, sample_rate: int
         """One stem's own processing: (its audio, the reverb send still to add, or None)."""
         buf = None
         for i in idx:
-            buf = _add_part(buf, _part(parts, i, score, n), score.tracks[i], score, settings, rate)
+            buf = _add_part(buf, _part(parts, i, score, n), score.tracks[i], score, settings, rate, consume)
         send = getattr(settings, _SEND[name])
         wet = reverb.send(buf, send) if reverb is not None and send > 0 else None
         if merged(name):
@@ -217,11 +222,14 @@ def _part(parts, i: int, score: Score, n: int | None) -> np.ndarray:
 
 
 def _add_part(buf: np.ndarray | None, x: np.ndarray, track: Track, score: Score, settings: Mix,
-              rate: int) -> np.ndarray:
-    """``buf`` (None: a new buffer) plus ``x``, saturated and imaged as its track asks."""
+              rate: int, consume: bool = False) -> np.ndarray:
+    """``buf`` (None: a new buffer, or ``x`` itself when it may be overwritten) plus ``x``,
+    saturated and imaged as its track asks."""
     driven = settings.saturation > 0 and track.role in settings.saturation_roles
     imaged = track.is_drum and track.role == "drums" and settings.drum_width > 0
     if buf is None and not imaged:
+        if consume and x.flags.writeable:
+            return _drive(x, x, settings.saturation) if driven else x
         return _drive(np.empty_like(x), x, settings.saturation) if driven else x.copy()
     if driven:
         x = _drive(np.empty_like(x), x, settings.saturation)
@@ -463,14 +471,22 @@ class _Reverb:
             settings.reverb, settings.reverb_decay_s, settings.predelay_ms, rate // self.factor, seed)
 
     def send(self, buf: np.ndarray, level: float) -> np.ndarray:
-        """The mono send of ``buf`` at ``level``, at the reverb's rate."""
+        """The mono send of ``buf`` at ``level``, at the reverb's rate (made in chunks: no
+        full-rate copy of a long stem)."""
         f, n = self.factor, buf.shape[0]
         m = -(-n // f)
-        mono = np.zeros(m * f, np.float32)
-        np.add(buf[:, 0], buf[:, 1], out=mono[:n])
-        down = mono[0::f].copy()
-        for j in range(1, f):
-            down += mono[j::f]
+        down = np.empty(m, np.float32)
+        mono = np.zeros(_CHUNK, np.float32)  # _CHUNK is a multiple of f
+        for a in range(0, m * f, _CHUNK):
+            b = min(n, a + _CHUNK)
+            if b - a < _CHUNK:
+                mono[b - a:] = 0.0  # the last frame's missing samples count as silence
+            np.add(buf[a:b, 0], buf[a:b, 1], out=mono[:b - a])
+            used = -(-(b - a) // f) * f
+            frames = down[a // f:(a + used) // f]
+            frames[:] = mono[0:used:f]
+            for j in range(1, f):
+                frames += mono[j:used:f]
         down *= np.float32(0.5 * level / f)
         return down
 

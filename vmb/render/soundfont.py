@@ -334,8 +334,8 @@ def synthesize_parts(
     n_samples = render_length(score, sample_rate)
 
     def render_font(tracks_of: Score) -> list[np.ndarray]:
-        if name == "fluidsynth":
-            return fluid.render_parts(tracks_of, sample_rate, n_samples, path)
+        if name == "fluidsynth":  # a group at a time: no track split, so no buffer besides the parts
+            return fluid.render_parts(tracks_of, sample_rate, n_samples, path, split=groups is None)
         if name == "tinysoundfont":
             return render_tinysoundfont_parts(tracks_of, sample_rate, n_samples, path)
         return render_builtin_parts(tracks_of, sample_rate, n_samples)
