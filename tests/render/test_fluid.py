@@ -125,6 +125,23 @@ def test_more_than_sixteen_tracks_and_parts_sum_to_the_whole(font, monkeypatch):
 
 
 @needs_fluidsynth
+def test_parts_without_a_split_track_are_the_same_parts(font, monkeypatch):
+    from vmb.render import fluid
+
+    monkeypatch.setenv("VMB_SYNTH_THREADS", "2")
+    sc = busy(3)
+    sc.tracks[0].notes.extend(dataclasses.replace(n, pitch=n.pitch + k) for n in list(sc.tracks[0].notes)
+                              for k in (3, 7, 12))  # a track heavier than the others: split by pitch
+    n = int(sc.duration_s * 44100) if sc.duration_s else 44100
+    split = fluid.render_parts(sc, 44100, n, font)
+    whole = fluid.render_parts(sc, 44100, n, font, split=False)
+    assert all(p.shape == (n, 2) and p.flags.c_contiguous for p in whole)
+    for a, b in zip(split, whole):  # a split track's halves sum to it (two synths: -50 dB here)
+        assert rms(a - b) <= 0.01 * max(rms(b), 1e-12)
+    assert any(not np.array_equal(a, b) for a, b in zip(split, whole))  # the track was split
+
+
+@needs_fluidsynth
 def test_rendering_is_deterministic_whatever_came_before(font):
     sc = busy()
     a = fs(sc, font)

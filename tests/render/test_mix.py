@@ -77,6 +77,24 @@ def test_stems_made_side_by_side_give_the_same_samples(band, style, stems):
         [(s.name, s.tracks, s.audio.tobytes()) for s in one.stems]
 
 
+@pytest.mark.parametrize("style", ["pop", "lofi", "electronic"])
+@pytest.mark.parametrize("stems", [True, False])
+def test_consuming_the_parts_gives_the_same_mix_and_uses_them_as_stems(band, style, stems):
+    score, parts = band
+    settings = kn.knowledge().styles[style].mix
+    kept = mix_parts(score, parts, settings, RATE, seed=3, stems=stems)
+    mine = [p.astype(np.float32, copy=True) for p in parts]
+    used = mix_parts(score, mine, settings, RATE, seed=3, stems=stems, consume=True)
+    peak = np.abs(kept.audio).max()
+    assert db(np.abs(used.audio - kept.audio).max()) - db(peak) < -100  # float rounding only
+    assert [(s.name, s.tracks) for s in used.stems] == [(s.name, s.tracks) for s in kept.stems]
+    bass = next(i for i, t in enumerate(score.tracks) if t.role == "bass")  # a stem of its first part
+    assert not np.array_equal(mine[bass], parts[bass])  # built in the caller's part, as asked
+    untouched = [p.copy() for p in parts]
+    mix_parts(score, parts, settings, RATE, seed=3, stems=stems)
+    assert all(np.array_equal(a, b) for a, b in zip(parts, untouched))  # without consume: read only
+
+
 def test_mixing_is_deterministic_for_a_seed(band):
     score, parts = band
     settings = kn.knowledge().styles["lofi"].mix
