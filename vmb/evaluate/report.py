@@ -147,9 +147,9 @@ def plot_report(report: EvaluationReport, path: str | os.PathLike) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry
     from matplotlib.patches import Rectangle
 
-    from vmb.render.plot import new_figure
     from vmb.render.writers import atomic_path
 
     bars = [(attr, v, d) for attr, res in report.attributes.items() for v, d in res["values"].items()
@@ -160,7 +160,8 @@ def plot_report(report: EvaluationReport, path: str | os.PathLike) -> Path:
     heat_h = max(3.0, 0.22 * n_clips + 1.5)
     heights = ([2.4, 2.0] if bars else []) + [heat_h]
     width = max(10.0, 0.22 * max(len(cols), len(bars)) + 3)
-    fig, axes = new_figure(len(heights), figsize=(width, sum(heights) + 1), gridspec_kw={"height_ratios": heights})
+    fig = Figure(figsize=(width, sum(heights) + 1))
+    axes = fig.subplots(len(heights), 1, gridspec_kw={"height_ratios": heights})
     axes = np.atleast_1d(axes)
     if bars:
         colours = {a: f"C{i}" for i, a in enumerate(dict.fromkeys(a for a, _, _ in bars))}

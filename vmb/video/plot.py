@@ -21,12 +21,13 @@ _SECTION_COLOURS = {
 
 def plot_timing(timing: VideoTiming, plan, path: str | Path, *, title: str | None = None) -> Path:
     """Draw ``timing`` and ``plan`` (a :class:`vmb.video.beatmap.BeatPlan`) to a PNG at ``path``."""
-    from vmb.render.plot import new_figure
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry (server threads)
 
     path = Path(path)
     duration = timing.duration_s
-    fig, (ax, ax_beats, ax_tempo) = new_figure(
-        3, figsize=(max(8.0, min(24.0, 4.0 + duration * 0.25)), 5.2), sharex=True,
+    fig = Figure(figsize=(max(8.0, min(24.0, 4.0 + duration * 0.25)), 5.2))
+    (ax, ax_beats, ax_tempo) = fig.subplots(
+        3, 1, sharex=True,
         gridspec_kw={"height_ratios": [4, 0.8, 1.4], "hspace": 0.08},
     )
     for sec in plan.sections:
