@@ -144,10 +144,7 @@ def _heat_columns(report: EvaluationReport) -> list[int]:
 
 def plot_report(report: EvaluationReport, path: str | os.PathLike) -> Path:
     """Write the figure: deltas and AUCs per attribute value (if any), then the tag heat map."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    from matplotlib.figure import Figure  # not pyplot: no global figure registry
+    from matplotlib.figure import Figure  # not pyplot: no global figure registry, no backend to set
     from matplotlib.patches import Rectangle
 
     from vmb.render.writers import atomic_path

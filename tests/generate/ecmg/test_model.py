@@ -152,6 +152,17 @@ def test_conditions_encoded_once_give_the_same_velocity(cfg):
     assert model.encode(cond.dropped(broad=True)).control_kv is None
 
 
+def random_model_and_output(cfg):
+    """A random-weight model in eval mode, inputs for it, and its output through torch's own linears."""
+    model = EcmgModel(cfg).eval()
+    randomize(model)
+    cond = make_conditions(2, cfg)
+    x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
+    with torch.no_grad():
+        plain = model(x, t, cond)
+    return model, cond, x, t, plain
+
+
 def test_bf16_linears_follow_float32_and_their_weights(cfg, monkeypatch):
     from vmb import VmbError
     from vmb.generate.ecmg.onednn import bf16_supported, inference_precision, use_onednn
@@ -165,12 +176,7 @@ def test_bf16_linears_follow_float32_and_their_weights(cfg, monkeypatch):
     assert inference_precision() == ("bfloat16" if bf16_supported() else "float32")
     if not bf16_supported():
         pytest.skip("this CPU has no oneDNN bfloat16 products")
-    model = EcmgModel(cfg).eval()
-    randomize(model)
-    cond = make_conditions(2, cfg)
-    x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
-    with torch.no_grad():
-        plain = model(x, t, cond)
+    model, cond, x, t, plain = random_model_and_output(cfg)
     use_onednn(model, "bfloat16")
     assert model.inference_precision == "bfloat16"
     with torch.inference_mode():
@@ -193,12 +199,7 @@ def test_bf16_linears_follow_float32_and_their_weights(cfg, monkeypatch):
 def test_onednn_linears_match_torch_linear_and_train_through_torch(cfg):
     from vmb.generate.ecmg.onednn import OneDnnLinear, use_onednn
 
-    model = EcmgModel(cfg).eval()
-    randomize(model)
-    cond = make_conditions(2, cfg)
-    x, t = torch.randn(2, cfg.steps, cfg.channels), torch.rand(2)
-    with torch.no_grad():
-        plain = model(x, t, cond)
+    model, cond, x, t, plain = random_model_and_output(cfg)
     use_onednn(model, "float32")
     assert model.inference_precision == "float32"
     with torch.inference_mode():

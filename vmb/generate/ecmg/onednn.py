@@ -43,11 +43,9 @@ def inference_precision(precision: str | None = None) -> str:
         from vmb import VmbError
 
         raise VmbError(f"ECMG precision {choice!r} is not one of {', '.join(PRECISIONS)}")
-    if choice == "auto":
-        return "bfloat16" if bf16_supported() else "float32"
-    if choice == "bfloat16" and not bf16_supported():
-        return "float32"  # asked for, but oneDNN would emulate it (slower than float32)
-    return choice
+    if choice != "float32" and not bf16_supported():
+        return "float32"  # bfloat16 would be emulated (slower than float32), or oneDNN is missing
+    return "bfloat16" if choice == "auto" else choice
 
 
 class OneDnnLinear(nn.Linear):
@@ -78,7 +76,7 @@ def use_onednn(model: nn.Module, precision: str | None = None) -> nn.Module:
     """Switch every ``nn.Linear`` of ``model`` to :class:`OneDnnLinear` in place (no copies),
     with products in :func:`inference_precision` (``precision``). Returns ``model``, whose
     ``inference_precision`` attribute says which precision its linears use."""
-    chosen = inference_precision(precision) if available() else "float32"
+    chosen = inference_precision(precision)  # float32 wherever oneDNN is missing
     if available():
         for module in model.modules():
             if type(module) is nn.Linear or type(module) is OneDnnLinear:
